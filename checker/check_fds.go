@@ -1,0 +1,118 @@
+package checker
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/daemonlab/daemonlab/checker/procfs"
+	"github.com/daemonlab/daemonlab/report"
+)
+
+func (j *judgement) stdio() outcome {
+	s := j.s
+	allowed := []string{"/dev/null"}
+	if j.profile.allowsStdio("logfile") {
+		allowed = append(allowed, "a log file (1, 2)")
+	}
+	if j.profile.allowsStdio("journal") {
+		allowed = append(allowed, "the journal under systemd")
+	}
+	o := outcome{expected: "0, 1, 2 on " + strings.Join(allowed, " or ")}
+	if s.FDErr != nil {
+		return unreadable("/proc/PID/fd", s.FDErr, o.expected)
+	}
+	byNum := map[int]procfs.FD{}
+	for _, fd := range s.FDs {
+		byNum[fd.Num] = fd
+	}
+	var seen, problems []string
+	closed := false
+	for n := 0; n <= 2; n++ {
+		fd, open := byNum[n]
+		what, ok := j.stdioTarget(n, fd, open)
+		closed = closed || !open
+		seen = append(seen, fmt.Sprintf("%d→%s", n, what))
+		if !ok {
+			problems = append(problems, fmt.Sprintf("fd %d %s", n, what))
+		}
+	}
+	o.observed = strings.Join(seen, " ")
+	if len(problems) == 0 {
+		o.status = report.Pass
+		return o
+	}
+	o.status = report.Fail
+	o.details = problems
+	o.hint = "open(\"/dev/null\", O_RDWR) and dup2() it onto 0, 1 and 2, then close the spare descriptor."
+	if closed {
+		o.hint = "do not just close 0, 1 and 2: the next open() would reuse them and a stray printf would write into that file. dup2() /dev/null onto them."
+	}
+	return o
+}
+
+// stdioTarget names what standard descriptor n points at and whether the
+// profile accepts it.
+func (j *judgement) stdioTarget(n int, fd procfs.FD, open bool) (string, bool) {
+	switch {
+	case !open:
+		return "closed", false
+	case isDevNull(fd):
+		return "/dev/null", true
+	case isTerminal(fd):
+		return describeFD(fd) + " (a terminal)", false
+	case fd.IsRegular():
+		return fd.Target, n > 0 && j.profile.allowsStdio("logfile")
+	case fd.IsSocket():
+		if j.profile.allowsStdio("journal") && j.s.UnderSystemd() {
+			return "journal stream (" + fd.Target + ")", true
+		}
+		return fd.Target + " (a socket)", false
+	case fd.IsPipe():
+		return fd.Target + " (a pipe to whoever launched it)", false
+	}
+	return fd.Target, false
+}
+
+func (j *judgement) fds() outcome {
+	s := j.s
+	o := outcome{expected: "nothing beyond 0-2 but the pid file and runtime descriptors (sockets, event fds, log files)"}
+	if s.FDErr != nil {
+		return unreadable("/proc/PID/fd", s.FDErr, o.expected)
+	}
+	var leaks, unexpected, all []string
+	for _, fd := range s.FDs {
+		if fd.Num <= 2 {
+			continue
+		}
+		verdict, why := j.classifyFD(fd)
+		line := fmt.Sprintf("fd %d → %s (%s)", fd.Num, describeFD(fd), why)
+		all = append(all, line)
+		switch verdict {
+		case fdLeak:
+			leaks = append(leaks, line)
+		case fdUnexpected:
+			unexpected = append(unexpected, line)
+		}
+	}
+	o.details = all
+	o.hint = "close every descriptor above 2 first thing (close_range(3, ~0U, 0), or a loop up to the RLIMIT_NOFILE limit), and open your own with O_CLOEXEC."
+	switch {
+	case len(all) == 0:
+		o.status, o.observed = report.Pass, "no descriptors beyond 0-2"
+	case len(leaks) > 0:
+		o.status, o.observed = report.Fail, firstFew(leaks, 3)
+	case len(unexpected) > 0:
+		o.status, o.observed = severityStatus(j.profile.FDUnexpected), firstFew(unexpected, 3)
+	default:
+		o.status, o.observed = report.Pass, fmt.Sprintf("%d beyond 0-2, all explained", len(all))
+	}
+	return o
+}
+
+// firstFew joins up to n items and counts the rest.
+func firstFew(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, "; ")
+	}
+	return fmt.Sprintf("%s; and %d more", strings.Join(items[:n], "; "), len(items)-n)
+}

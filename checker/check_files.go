@@ -1,0 +1,231 @@
+package checker
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/daemonlab/daemonlab/checker/procfs"
+	"github.com/daemonlab/daemonlab/report"
+	"golang.org/x/sys/unix"
+)
+
+// noPIDFile is the outcome of pidfile and lock when there is none to judge.
+func (j *judgement) noPIDFile(expected string) outcome {
+	o := outcome{expected: expected}
+	switch {
+	case j.profile.RequirePIDFile:
+		o.status, o.observed = report.Fail, "no pid file"
+		o.hint = "write your pid to the lab's pid file after the last fork."
+	case j.s.UnderSystemd():
+		o.status, o.observed = report.Skip, fmt.Sprintf("no pid file found; systemd tracks the main pid of %s", j.s.Unit)
+	default:
+		o.status = report.Warn
+		o.observed = fmt.Sprintf("no pid file found (open *.pid descriptors, /run/%s.pid, /run/%s/...); name it with --pidfile", j.s.Stat.Comm, j.s.Stat.Comm)
+		o.hint = "a classic daemon writes /run/NAME.pid so init scripts can find it."
+	}
+	return o
+}
+
+func (j *judgement) pidfile() outcome {
+	s := j.s
+	pf := s.PIDFile
+	expected := "a pid file naming this pid, not world-writable"
+	if pf.Path == "" {
+		return j.noPIDFile(expected)
+	}
+	o := outcome{expected: fmt.Sprintf("%s names %d, not world-writable", pf.Path, s.PID)}
+	o.hint = "write getpid() of the daemon itself (after the last fork), followed by a newline, to a file created with mode 0644."
+	switch {
+	case !pf.Exists:
+		return fail(o, pf.Path+" does not exist")
+	case pf.Err != nil:
+		return unreadable(pf.Path, pf.Err, o.expected)
+	case pf.Mode&os.ModeIrregular != 0:
+		return fail(o, pf.Path+" is not a regular file")
+	}
+	if _, err := ParsePID(pf.Raw); err != nil {
+		return fail(o, fmt.Sprintf("%s: %s", pf.Path, err))
+	}
+	if pf.PID != s.PID {
+		o = fail(o, fmt.Sprintf("%s names pid %d, but the daemon is pid %d", pf.Path, pf.PID, s.PID))
+		for _, a := range s.Ancestors {
+			if a.PID == pf.PID {
+				o.observed += fmt.Sprintf(" (%d is its ancestor %s)", a.PID, a.Comm)
+			}
+		}
+		if !s.alive(pf.PID) {
+			o.observed += fmt.Sprintf(" (%d is not running: written before a fork?)", pf.PID)
+		}
+		return o
+	}
+	o.observed = fmt.Sprintf("%s names %d (mode %04o, owner uid %d, %s)", pf.Path, pf.PID, uint32(pf.Mode.Perm()), pf.Uid, pf.How)
+	if pf.Mode&0o002 != 0 {
+		o.status = report.Fail
+		o.observed = fmt.Sprintf("%s is world-writable (mode %04o): anyone can choose which process gets signalled", pf.Path, uint32(pf.Mode.Perm()))
+		o.hint = "create it with mode 0644: with umask(0), open(path, O_CREAT, 0666) makes it writable by everybody."
+		return o
+	}
+	o.status = report.Pass
+	return o
+}
+
+// heldLock is a lock credited to the target, with how it was found.
+type heldLock struct {
+	lock procfs.Lock
+	fd   int // -1 when credited from /proc/locks alone
+}
+
+func (j *judgement) lock() outcome {
+	s := j.s
+	pf := s.PIDFile
+	want := j.profile.Lock
+	expected := "a lock on the pid file held by this process"
+	if want != "any" && want != "none" {
+		expected = fmt.Sprintf("a %s lock on the pid file held by this process", want)
+	}
+	if want == "none" {
+		return outcome{status: report.Skip, observed: "the profile requires no lock", expected: "none"}
+	}
+	if pf.Path == "" || !pf.Exists || pf.Ino == 0 {
+		if held := j.anyHeldLock(); len(held) > 0 {
+			h := held[0]
+			return outcome{status: report.Pass, expected: expected,
+				observed: fmt.Sprintf("no pid file, but holds %s on fd %d (%s)", lockKind(h.lock), h.fd, j.fdTarget(h.fd))}
+		}
+		o := j.noPIDFile(expected)
+		if o.status == report.Warn {
+			o.observed = "no pid file and no lock found: nothing stops a second copy"
+			o.hint = "lock the pid file (fcntl F_SETLK or flock LOCK_EX|LOCK_NB) and keep it open, so a second copy fails to start."
+		}
+		return o
+	}
+	if s.FDErr != nil && s.LocksErr != nil {
+		return unreadable("/proc/PID/fd and /proc/locks", s.FDErr, expected)
+	}
+	o := outcome{expected: expected}
+	o.hint = "open the pid file, lock it (fcntl F_SETLK with F_WRLCK, or flock LOCK_EX|LOCK_NB), exit non-zero if that fails, and keep it open for the daemon's whole life."
+	held, others := j.pidFileLocks(pf)
+	if len(held) == 0 {
+		var open []string
+		for _, fd := range s.FDs {
+			if sameFile(fd, pf.Dev, pf.Ino) {
+				open = append(open, fmt.Sprint(fd.Num))
+			}
+		}
+		switch {
+		case len(others) > 0:
+			return fail(o, fmt.Sprintf("%s is locked, but not by this process: %s", pf.Path, strings.Join(others, "; ")))
+		case len(open) > 0:
+			return fail(o, fmt.Sprintf("%s is open on fd %s but not locked", pf.Path, strings.Join(open, ",")))
+		case s.FDErr != nil:
+			return unreadable("/proc/PID/fd", s.FDErr, expected)
+		}
+		return fail(o, fmt.Sprintf("no lock on %s: a second copy would start", pf.Path))
+	}
+	h := held[0]
+	via := "found in /proc/locks"
+	if h.fd >= 0 {
+		via = fmt.Sprintf("via fd %d", h.fd)
+	}
+	o.observed = fmt.Sprintf("%s on %s %s", lockKind(h.lock), pf.Path, via)
+	if h.lock.PID > 0 && h.lock.PID != s.PID {
+		o.observed += fmt.Sprintf(" (taken by pid %d, which %s: a flock lock belongs to the open file, not to a pid)", h.lock.PID, map[bool]string{true: "is another process", false: "has exited"}[s.alive(h.lock.PID)])
+	}
+	if want != "any" && classWant(want) != h.lock.Class {
+		o.status = report.Fail
+		o.observed += fmt.Sprintf(", but this lab asks for a %s lock", want)
+		return o
+	}
+	o.status = report.Pass
+	return o
+}
+
+// pidFileLocks finds the locks on the pid file's inode that the target
+// holds, and describes those held by somebody else.
+func (j *judgement) pidFileLocks(pf PIDFile) (held []heldLock, others []string) {
+	s := j.s
+	major, minor := unix.Major(pf.Dev), unix.Minor(pf.Dev)
+	onInode := func(l procfs.Lock) bool {
+		return l.Inode == pf.Ino && (l.DevMajor == major && l.DevMinor == minor || j.hasFDOn(pf))
+	}
+	// fdinfo "lock:" lines are authoritative: the kernel lists there the
+	// locks owned through this open file (flock, OFD) or by this process
+	// (POSIX), whatever pid /proc/locks shows.
+	fdinfoReadable := false
+	for _, fd := range s.FDs {
+		if !sameFile(fd, pf.Dev, pf.Ino) || !fd.HasInfo {
+			continue
+		}
+		fdinfoReadable = true
+		for _, l := range fd.Info.Locks {
+			if !l.Blocked && onInode(l) {
+				held = append(held, heldLock{l, fd.Num})
+			}
+		}
+	}
+	if len(held) > 0 {
+		return held, nil
+	}
+	for _, l := range s.Locks {
+		if l.Blocked || !onInode(l) {
+			continue
+		}
+		switch {
+		case l.Class == procfs.ClassPOSIX && l.PID == s.PID:
+			held = append(held, heldLock{l, -1})
+		case !fdinfoReadable && j.hasFDOn(pf) && (l.PID == s.PID || l.PID <= 0 || !s.alive(l.PID)):
+			// No fdinfo to ask: the process has the file open and the
+			// recorded locker is itself or gone, so the lock is its.
+			held = append(held, heldLock{l, -1})
+		default:
+			others = append(others, fmt.Sprintf("%s by pid %d", lockKind(l), l.PID))
+		}
+	}
+	return held, others
+}
+
+// anyHeldLock lists locks the target holds through any descriptor.
+func (j *judgement) anyHeldLock() []heldLock {
+	var out []heldLock
+	for _, fd := range j.s.FDs {
+		if fd.HasInfo && fd.IsRegular() {
+			for _, l := range fd.Info.Locks {
+				if !l.Blocked {
+					out = append(out, heldLock{l, fd.Num})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (j *judgement) hasFDOn(pf PIDFile) bool {
+	for _, fd := range j.s.FDs {
+		if sameFile(fd, pf.Dev, pf.Ino) {
+			return true
+		}
+	}
+	return false
+}
+
+func (j *judgement) fdTarget(num int) string {
+	for _, fd := range j.s.FDs {
+		if fd.Num == num {
+			return fd.Target
+		}
+	}
+	return "?"
+}
+
+func lockKind(l procfs.Lock) string {
+	name := map[string]string{procfs.ClassPOSIX: "POSIX (fcntl) lock", procfs.ClassFlock: "flock lock", procfs.ClassOFD: "OFD lock"}[l.Class]
+	if name == "" {
+		name = l.Class + " lock"
+	}
+	return fmt.Sprintf("%s %s", strings.ToLower(l.Access), name)
+}
+
+func classWant(want string) string {
+	return map[string]string{"posix": procfs.ClassPOSIX, "flock": procfs.ClassFlock, "ofd": procfs.ClassOFD}[want]
+}

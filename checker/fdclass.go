@@ -1,0 +1,152 @@
+package checker
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/daemonlab/daemonlab/checker/procfs"
+	"golang.org/x/sys/unix"
+)
+
+// fdVerdict is how one descriptor above 2 is judged.
+type fdVerdict int
+
+const (
+	fdOK         fdVerdict = iota // pid file, runtime descriptor, allowed path
+	fdUnexpected                  // not explained; costs Profile.FDUnexpected
+	fdLeak                        // certainly inherited or forgotten: a failure
+)
+
+// isTerminal reports whether a descriptor is open on a terminal (a pty
+// slave, a virtual console, /dev/tty or /dev/console). A pty master
+// (/dev/ptmx) is not: terminal servers hold those by design.
+func isTerminal(fd procfs.FD) bool {
+	if fd.IsCharDevice() {
+		major, minor := unix.Major(fd.Rdev), unix.Minor(fd.Rdev)
+		switch {
+		case major >= 136 && major <= 143: // Unix98 pty slaves
+			return true
+		case major == 4: // tty0-63, ttyS*
+			return true
+		case major == 5 && (minor == 0 || minor == 1): // /dev/tty, /dev/console
+			return true
+		}
+		return false
+	}
+	if fd.HasStat {
+		return false
+	}
+	t := fd.Target
+	return strings.HasPrefix(t, "/dev/pts/") || t == "/dev/tty" || t == "/dev/console" ||
+		strings.HasPrefix(t, "/dev/tty")
+}
+
+// isDevNull reports whether a descriptor is open on /dev/null (char 1:3).
+func isDevNull(fd procfs.FD) bool {
+	if fd.IsCharDevice() {
+		return unix.Major(fd.Rdev) == 1 && unix.Minor(fd.Rdev) == 3
+	}
+	return !fd.HasStat && fd.Target == "/dev/null"
+}
+
+// ttyName names a terminal device number as /dev would.
+func ttyName(major, minor uint32) string {
+	switch {
+	case major >= 136 && major <= 143:
+		return fmt.Sprintf("/dev/pts/%d", (major-136)*256+minor)
+	case major == 4 && minor < 64:
+		return fmt.Sprintf("/dev/tty%d", minor)
+	case major == 4:
+		return fmt.Sprintf("/dev/ttyS%d", minor-64)
+	case major == 5 && minor == 0:
+		return "/dev/tty"
+	case major == 5 && minor == 1:
+		return "/dev/console"
+	}
+	return fmt.Sprintf("tty %d:%d", major, minor)
+}
+
+// describeFD is a short human rendering of a descriptor target.
+func describeFD(fd procfs.FD) string {
+	if isDevNull(fd) {
+		return "/dev/null"
+	}
+	if fd.IsCharDevice() && isTerminal(fd) {
+		return ttyName(unix.Major(fd.Rdev), unix.Minor(fd.Rdev))
+	}
+	return fd.Target
+}
+
+// sameFile reports whether a descriptor is open on the given dev/inode.
+func sameFile(fd procfs.FD, dev, ino uint64) bool {
+	if ino == 0 {
+		return false
+	}
+	if fd.HasStat {
+		return fd.Dev == dev && fd.Ino == ino
+	}
+	return fd.HasInfo && fd.Info.HasIno && fd.Info.Ino == ino
+}
+
+// classifyFD judges one descriptor above 2 and says why.
+func (j *judgement) classifyFD(fd procfs.FD) (fdVerdict, string) {
+	s, pl := j.s, j.planted
+	if pl != nil && pl.MarkerIno != 0 && sameFile(fd, pl.MarkerDev, pl.MarkerIno) {
+		return fdLeak, fmt.Sprintf("the marker descriptor the launcher left open (was fd %d)", pl.MarkerFD)
+	}
+	pf := s.PIDFile
+	if pf.Exists && (sameFile(fd, pf.Dev, pf.Ino) || fd.Target == pf.Path) {
+		return fdOK, "pid file"
+	}
+	switch {
+	case isTerminal(fd):
+		return fdLeak, "a terminal: output still reaches the user's screen"
+	case isDevNull(fd):
+		return fdLeak, "a spare /dev/null, left over after dup2(): close it"
+	case fd.IsSocket():
+		return fdOK, "socket"
+	case fd.AnonKind() != "":
+		return fdOK, fd.AnonKind()
+	case isNamespace(fd.Target):
+		return fdOK, "namespace"
+	case fd.IsPipe():
+		if j.pipeEnds(fd) > 1 {
+			return fdOK, "self-pipe"
+		}
+		return fdUnexpected, "one end of a pipe: inherited from the launcher?"
+	}
+	for _, glob := range j.profile.FDAllow {
+		if ok, _ := filepath.Match(glob, fd.Target); ok {
+			return fdOK, "allowed by the profile"
+		}
+	}
+	if fd.HasInfo && len(fd.Info.Locks) > 0 {
+		return fdOK, "lock file"
+	}
+	if fd.IsCharDevice() {
+		return fdOK, "device"
+	}
+	if fd.IsRegular() && fd.HasInfo && fd.Info.AccessMode() != "r" && fd.Info.Flags&unix.O_APPEND != 0 {
+		return fdOK, "log file"
+	}
+	return fdUnexpected, "not explained: a file the launcher left open?"
+}
+
+// pipeEnds counts the descriptors of the process on the same pipe.
+func (j *judgement) pipeEnds(fd procfs.FD) int {
+	n := 0
+	for _, other := range j.s.FDs {
+		if other.Target == fd.Target {
+			n++
+		}
+	}
+	return n
+}
+
+// isNamespace recognises nsfs targets such as "net:[4026531833]".
+func isNamespace(target string) bool {
+	kind, rest, ok := strings.Cut(target, ":[")
+	return ok && strings.HasSuffix(rest, "]") && !strings.Contains(kind, "/") &&
+		kind != "socket" && kind != "pipe"
+}

@@ -1,0 +1,103 @@
+package checker
+
+import (
+	"os"
+	"time"
+
+	"github.com/daemonlab/daemonlab/checker/catalogue"
+	"github.com/daemonlab/daemonlab/checker/procfs"
+	"github.com/daemonlab/daemonlab/report"
+)
+
+// outcome is what a judge function decides about one check.
+type outcome struct {
+	status   report.Status
+	observed string
+	expected string
+	hint     string
+	details  []string
+}
+
+// judgement carries the inputs every judge function reads.
+type judgement struct {
+	s       *Snapshot
+	profile Profile
+	planted *Planted // nil in attach mode
+}
+
+type staticCheck struct {
+	id    string
+	judge func(*judgement) outcome
+}
+
+// staticChecks are judged in catalogue order.
+var staticChecks = []staticCheck{
+	{"parent", (*judgement).parent},
+	{"no-tty", (*judgement).noTTY},
+	{"session", (*judgement).session},
+	{"cwd", (*judgement).cwd},
+	{"umask", (*judgement).umask},
+	{"stdio", (*judgement).stdio},
+	{"fds", (*judgement).fds},
+	{"sigmask", (*judgement).sigmask},
+	{"sigdisp", (*judgement).sigdisp},
+	{"pidfile", (*judgement).pidfile},
+	{"lock", (*judgement).lock},
+	{"privileges", (*judgement).privileges},
+	{"env", (*judgement).env},
+}
+
+// StaticIDs lists the ids of the static checks in report order.
+func StaticIDs() []string {
+	ids := make([]string, len(staticChecks))
+	for i, c := range staticChecks {
+		ids[i] = c.id
+	}
+	return ids
+}
+
+// Judge runs every static check the profile enables on a snapshot. planted
+// is nil in attach mode.
+func Judge(s *Snapshot, p Profile, planted *Planted) []report.Check {
+	j := &judgement{s: s, profile: p, planted: planted}
+	out := make([]report.Check, 0, len(staticChecks))
+	for _, c := range staticChecks {
+		if p.isDisabled(c.id) {
+			continue
+		}
+		start := time.Now()
+		o := c.judge(j)
+		out = append(out, NewCheck(c.id, o.status, o.observed, o.expected, o.hint, o.details, !p.isOptional(c.id), time.Since(start)))
+	}
+	return out
+}
+
+// NewCheck builds a report entry for a catalogue id, filling the concept
+// and course link; the hint is dropped on a pass. Probes and the grader
+// build their entries with it too.
+func NewCheck(id string, status report.Status, observed, expected, hint string, details []string, required bool, d time.Duration) report.Check {
+	e, _ := catalogue.Lookup(id)
+	if status == report.Pass || status == report.Skip || status == report.Unknown {
+		hint = ""
+	}
+	return report.Check{
+		ID: id, Concept: e.Concept, Status: status, Required: required,
+		Observed: observed, Expected: expected, Hint: hint, Details: details,
+		Course: e.Course(), Duration: d,
+	}
+}
+
+// unreadable turns a read error into the outcome a check reports: a
+// permission problem is "unknown" (never "fail"), a vanished process too.
+func unreadable(what string, err error, expected string) outcome {
+	reason := err.Error()
+	switch {
+	case procfs.IsPermission(err):
+		reason = "permission denied reading " + what + " (another user's process: run as that user or root)"
+	case procfs.IsGone(err):
+		reason = what + " vanished while reading: the process exited"
+	case os.IsNotExist(err):
+		reason = what + " does not exist"
+	}
+	return outcome{status: report.Unknown, observed: reason, expected: expected}
+}

@@ -1,0 +1,237 @@
+// Package check implements `daemonlab check`: judge a running process
+// (attach mode) or launch a program under controlled conditions and judge
+// the daemon it leaves behind (launch mode).
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/daemonlab/daemonlab/checker"
+	"github.com/daemonlab/daemonlab/checker/procfs"
+	"github.com/daemonlab/daemonlab/internal/cmdutil"
+	"github.com/daemonlab/daemonlab/internal/iostreams"
+	"github.com/daemonlab/daemonlab/report"
+	"github.com/spf13/cobra"
+)
+
+// Options are the inputs of one `daemonlab check` run.
+type Options struct {
+	IO       *iostreams.IOStreams
+	ProcRoot string
+
+	Name    string // a running program's name, or a path to launch
+	Args    []string
+	PID     int
+	PIDFile string
+
+	Format string
+	Output string
+
+	// Profile overrides.
+	Cwd            string
+	Umask          []string
+	Session        string
+	Lock           string
+	User           string
+	Optional       []string
+	RequirePIDFile bool
+}
+
+// NewCmdCheck builds the command; runF replaces the run function in tests.
+func NewCmdCheck(ios *iostreams.IOStreams, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "check [NAME | ./PROGRAM [-- ARGS...]]",
+		Short: "Judge a daemon against the truth of /proc",
+		Long: `Judge one process, concept by concept: parent, controlling terminal,
+session, working directory, umask, standard descriptors, leaked descriptors,
+signal mask and dispositions, pid file, lock, privileges and environment.
+
+Attach mode judges a running process, chosen by name, --pid or --pidfile.`,
+		Example: `  daemonlab check cron
+  daemonlab check --pid 812
+  daemonlab check --pidfile /run/crond.pid --format json`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
+				opts.Args = args[dash:]
+				args = args[:dash]
+			}
+			if len(args) > 1 {
+				return cmdutil.BadInput("check takes one NAME or PROGRAM, got %d: %s", len(args), strings.Join(args, " "))
+			}
+			if len(args) == 1 {
+				opts.Name = args[0]
+			}
+			selectors := 0
+			for _, set := range []bool{opts.Name != "", opts.PID != 0} {
+				if set {
+					selectors++
+				}
+			}
+			if selectors > 1 {
+				return cmdutil.BadInput("give either a NAME/PROGRAM or --pid, not both")
+			}
+			if selectors == 0 && opts.PIDFile == "" {
+				return cmdutil.BadInput("what should I check? give a NAME, ./PROGRAM, --pid N or --pidfile FILE")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return run(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&opts.PID, "pid", 0, "judge the process with this pid")
+	f.StringVar(&opts.PIDFile, "pidfile", "", "the daemon's pid file (selects the process when no NAME or --pid is given)")
+	f.StringVar(&opts.Format, "format", "text", "output format: "+strings.Join(report.Formats(), ", "))
+	f.StringVarP(&opts.Output, "output", "o", "", "write the report to this file instead of stdout")
+	f.StringVar(&opts.Cwd, "cwd", "", "expected working directory (default /)")
+	f.StringSliceVar(&opts.Umask, "umask", nil, "accepted umask values, octal (default 0)")
+	f.StringVar(&opts.Session, "session", "", "required session shape: any, leader (single fork) or non-leader (double fork)")
+	f.StringVar(&opts.Lock, "lock", "", "required lock on the pid file: any, posix, flock, ofd or none")
+	f.StringVar(&opts.User, "user", "", "user the daemon must run as (privileges check)")
+	f.StringSliceVar(&opts.Optional, "optional", nil, "check ids whose failure does not fail the run")
+	f.BoolVar(&opts.RequirePIDFile, "require-pidfile", false, "a missing pid file fails instead of warning")
+	f.StringVar(&opts.ProcRoot, "proc-root", "", "read this procfs tree instead of /proc (for tests)")
+	_ = f.MarkHidden("proc-root")
+	return cmd
+}
+
+// profile applies the flags to the default profile.
+func (o *Options) profile() (checker.Profile, error) {
+	p := checker.DefaultProfile()
+	if o.Cwd != "" {
+		p.Cwd = o.Cwd
+	}
+	if len(o.Umask) > 0 {
+		p.Umask = nil
+		for _, s := range o.Umask {
+			m, err := checker.ParseMode(s)
+			if err != nil {
+				return p, err
+			}
+			p.Umask = append(p.Umask, m)
+		}
+	}
+	if o.Session != "" {
+		p.Session = o.Session
+	}
+	if o.Lock != "" {
+		p.Lock = o.Lock
+	}
+	p.PIDFile = o.PIDFile
+	p.RequirePIDFile = o.RequirePIDFile || p.RequirePIDFile
+	p.Privileges.User = o.User
+	p.Optional = append(p.Optional, o.Optional...)
+	return p, p.Validate()
+}
+
+func run(ctx context.Context, o *Options) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if _, err := report.NewWriter(o.Format, report.Options{}); err != nil {
+		return cmdutil.BadInput("%v", err)
+	}
+	prof, err := o.profile()
+	if err != nil {
+		return cmdutil.BadInput("%v", err)
+	}
+	fs := procfs.New(o.ProcRoot)
+	if isPath(o.Name) {
+		return cmdutil.BadInput("launch mode (%s) is not available in this build", o.Name)
+	}
+	pid, err := o.resolve(fs)
+	if err != nil {
+		return err
+	}
+	return attach(ctx, o, fs, pid, prof)
+}
+
+// attach judges a running process.
+func attach(ctx context.Context, o *Options, fs procfs.FS, pid int, prof checker.Profile) error {
+	start := time.Now()
+	snap, err := checker.Take(ctx, pid, checker.Options{Proc: fs, PIDFile: prof.PIDFile})
+	if err != nil {
+		return targetError(pid, err)
+	}
+	r := &report.Report{
+		Tool: "daemonlab", Mode: "check", Target: snap.Target(), Tree: snap.Tree(),
+		Checks: checker.Judge(snap, prof, nil), Started: start,
+	}
+	return finish(o, r, start)
+}
+
+// finish writes the report and turns its verdict into the exit code.
+func finish(o *Options, r *report.Report, start time.Time) error {
+	r.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	if err := cmdutil.WriteReport(o.IO, r, o.Format, o.Output); err != nil {
+		return err
+	}
+	if !r.Passed() {
+		return cmdutil.ErrChecksFailed
+	}
+	return nil
+}
+
+// isPath tells a program to launch (it has a slash) from a name to look up.
+func isPath(name string) bool { return strings.Contains(name, "/") }
+
+// resolve turns the selectors into one pid, or a bad-input error.
+func (o *Options) resolve(fs procfs.FS) (int, error) {
+	switch {
+	case o.PID != 0:
+		if o.PID < 0 {
+			return 0, cmdutil.BadInput("--pid %d: a pid is a positive number", o.PID)
+		}
+		return o.PID, nil
+	case o.Name != "":
+		cands, err := checker.FindByName(fs, o.Name, os.Getpid())
+		if err != nil {
+			return 0, cmdutil.BadInput("listing processes: %v", err)
+		}
+		switch len(cands) {
+		case 0:
+			return 0, cmdutil.BadInput("no running process is called %q (to launch a program, give a path such as ./%s)", o.Name, o.Name)
+		case 1:
+			return cands[0].PID, nil
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "%d processes are called %q; choose one with --pid:", len(cands), o.Name)
+		for _, c := range cands {
+			fmt.Fprintf(&b, "\n  pid %-7d ppid %-7d %s", c.PID, c.PPID, c.Cmdline)
+		}
+		return 0, cmdutil.BadInput("%s", b.String())
+	default:
+		raw, err := os.ReadFile(o.PIDFile)
+		if err != nil {
+			return 0, cmdutil.BadInput("reading pid file: %v", err)
+		}
+		pid, err := checker.ParsePID(raw)
+		if err != nil {
+			return 0, cmdutil.BadInput("%s: %v", o.PIDFile, err)
+		}
+		if !fs.Exists(pid) {
+			return 0, cmdutil.BadInput("%s names pid %d, which is not running (a stale pid file)", o.PIDFile, pid)
+		}
+		return pid, nil
+	}
+}
+
+func targetError(pid int, err error) error {
+	var bad *checker.BadTargetError
+	switch {
+	case errors.Is(err, checker.ErrNoProcess):
+		return cmdutil.BadInput("no process with pid %d", pid)
+	case errors.As(err, &bad):
+		return cmdutil.BadInput("%s", bad.Reason)
+	}
+	return cmdutil.BadInput("pid %s: %v", strconv.Itoa(pid), err)
+}

@@ -1,0 +1,115 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+func init() { register("text", func(o Options) Writer { return textWriter{o} }) }
+
+type textWriter struct{ opts Options }
+
+var symbols = map[Status]string{
+	Pass: "✓", Fail: "✗", Warn: "!", Skip: "-", Unknown: "?", Error: "E",
+}
+
+var colors = map[Status]string{
+	Pass: "\x1b[32m", Fail: "\x1b[31m", Warn: "\x1b[33m", Skip: "\x1b[90m", Unknown: "\x1b[36m", Error: "\x1b[35m",
+}
+
+func (t textWriter) paint(s Status, text string) string {
+	if !t.opts.Color {
+		return text
+	}
+	return colors[s] + text + "\x1b[0m"
+}
+
+func (t textWriter) Write(w io.Writer, r *Report) error {
+	var b strings.Builder
+	title := "daemonlab " + r.Mode
+	if r.Lab != "" {
+		title += " — lab " + r.Lab
+	}
+	if r.Target != nil {
+		title += fmt.Sprintf(" — %s (pid %d)", r.Target.Name, r.Target.PID)
+		if !r.Target.StartTime.IsZero() {
+			title += ", started " + r.Target.StartTime.Format("2006-01-02 15:04:05")
+		}
+	}
+	fmt.Fprintln(&b, title)
+	for i, line := range r.Tree {
+		label := "      "
+		if i == 0 {
+			label = "tree: "
+		}
+		fmt.Fprintf(&b, "  %s%s\n", label, line)
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(&b, "  %s %s\n", t.paint(Error, "error:"), e)
+	}
+	fmt.Fprintln(&b)
+	width := 0
+	for _, c := range r.Checks {
+		width = max(width, len(c.ID))
+	}
+	for _, c := range r.Checks {
+		points := ""
+		if c.Points != nil && c.MaxPoints != nil {
+			points = fmt.Sprintf("[%g/%g] ", *c.Points, *c.MaxPoints)
+		}
+		fmt.Fprintf(&b, "  %s %-*s  %s%s\n", t.paint(c.Status, symbols[c.Status]), width, c.ID, points, oneLine(c.Observed))
+		if c.Status == Pass || c.Status == Skip {
+			continue
+		}
+		indent := strings.Repeat(" ", width+6)
+		for _, d := range c.Details {
+			if c.Status == Fail || c.Status == Error {
+				fmt.Fprintf(&b, "%s· %s\n", indent, oneLine(d))
+			}
+		}
+		if c.Expected != "" && c.Status != Unknown {
+			fmt.Fprintf(&b, "%sexpected: %s\n", indent, oneLine(c.Expected))
+		}
+		if c.Hint != "" {
+			fmt.Fprintf(&b, "%sfix: %s\n", indent, oneLine(c.Hint))
+		}
+		if c.Course != "" {
+			fmt.Fprintf(&b, "%ssee: %s (daemonlab explain %s)\n", indent, c.Course, c.ID)
+		}
+	}
+	fmt.Fprintln(&b)
+	fmt.Fprintln(&b, summary(r))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// summary is the closing line: counts, the score when graded, the verdict.
+func summary(r *Report) string {
+	n := r.Counts()
+	parts := []string{fmt.Sprintf("%d passed", n[Pass]), fmt.Sprintf("%d failed", n[Fail]+n[Error])}
+	for _, s := range []struct {
+		st   Status
+		name string
+	}{{Warn, "warning(s)"}, {Unknown, "unknown"}, {Skip, "skipped"}} {
+		if n[s.st] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[s.st], s.name))
+		}
+	}
+	line := "checks: " + strings.Join(parts, ", ")
+	if r.Score != nil && r.MaxScore != nil {
+		line += fmt.Sprintf(" — score %g/%g", *r.Score, *r.MaxScore)
+	}
+	if r.Gradable != nil && !*r.Gradable {
+		return line + " — NOT GRADABLE"
+	}
+	if r.Passed() {
+		return line + " — OK"
+	}
+	return line + " — FAILED"
+}
+
+// oneLine keeps student-controlled text from breaking the layout.
+func oneLine(s string) string {
+	return strings.NewReplacer("\n", "⏎", "\r", "", "\x1b", "␛").Replace(s)
+}
