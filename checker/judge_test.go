@@ -107,6 +107,14 @@ func TestStaticChecksOnSnapshots(t *testing.T) {
 			s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM)
 			s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "anon_inode:[signalfd]", HasInfo: true, Info: procfs.FDInfo{HasSigMask: true, SigMask: procfs.SigSetOf(syscall.SIGTERM)}})
 		}, nil, "sigmask", report.Pass, "on purpose"},
+		{"caught and blocked between sigsuspend calls", func(s *Snapshot, p *Profile) {
+			s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM, syscall.SIGHUP)
+			s.Status.SigCgt = procfs.SigSetOf(syscall.SIGTERM, syscall.SIGHUP)
+		}, nil, "sigmask", report.Pass, "on purpose"},
+		{"planted and not caught, even in one thread", func(s *Snapshot, p *Profile) {
+			s.Tasks = []Task{{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGUSR1)}}
+			s.Status.SigCgt = procfs.SigSetOf(syscall.SIGTERM)
+		}, planted, "sigmask", report.Fail, "as the launcher left it"},
 		{"blocked but a thread sigwaits", func(s *Snapshot, p *Profile) {
 			s.Tasks = []Task{{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGTERM), Wchan: "do_sigtimedwait"}}
 		}, nil, "sigmask", report.Pass, "on purpose"},

@@ -126,6 +126,12 @@ var entries = []Entry{
 		Fix:      "take the lock before writing the pid file and exit non-zero when it is held.",
 	},
 	{
+		ID: "stale-pidfile", Concept: "a stale pid file does not block a start", Kind: Probe, Section: "pid-file",
+		Why:      "A daemon that crashed or was killed leaves its pid file behind. If the next start trusts the file instead of the lock, the service can never come back without an administrator.",
+		Observed: "a pid file naming a dead process is planted, then the program is started again: it must start and take the pid file over.",
+		Fix:      "decide \"already running\" by trying the lock, never by the pid file's existence; then truncate and rewrite it.",
+	},
+	{
 		ID: "sighup", Concept: "reload on SIGHUP", Kind: Probe, Section: "sighup",
 		Why:      "By convention SIGHUP tells a daemon (which has no terminal to hang up) to re-read its configuration without restarting.",
 		Observed: "after SIGHUP the same (pid, start time) lives on; the lab's reload evidence appears.",

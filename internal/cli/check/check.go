@@ -8,11 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/daemonlab/daemonlab/checker"
+	"github.com/daemonlab/daemonlab/checker/launch"
+	"github.com/daemonlab/daemonlab/checker/probe"
 	"github.com/daemonlab/daemonlab/checker/procfs"
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
 	"github.com/daemonlab/daemonlab/internal/iostreams"
@@ -41,6 +44,16 @@ type Options struct {
 	User           string
 	Optional       []string
 	RequirePIDFile bool
+
+	// Launch mode and probes.
+	Probes        []string
+	NoProbes      bool
+	LaunchTimeout time.Duration
+	TermTimeout   time.Duration
+	ReloadTouch   string // FILE=TEXT written before SIGHUP
+	ReloadExpect  string // FILE=TEXT expected after SIGHUP
+	ReloadCmd     string
+	SIGHUP        string
 }
 
 // NewCmdCheck builds the command; runF replaces the run function in tests.
@@ -53,8 +66,17 @@ func NewCmdCheck(ios *iostreams.IOStreams, runF func(context.Context, *Options) 
 session, working directory, umask, standard descriptors, leaked descriptors,
 signal mask and dispositions, pid file, lock, privileges and environment.
 
-Attach mode judges a running process, chosen by name, --pid or --pidfile.`,
-		Example: `  daemonlab check cron
+Attach mode judges a running process, chosen by name, --pid or --pidfile;
+behavioural probes run there only when asked for with --probe.
+
+Launch mode (a path such as ./mydaemon) starts the program the way a user
+would from a terminal, with planted conditions to undo — umask 077, SIGUSR1
+blocked, SIGINT ignored, a marker descriptor on fd 9, a canary variable —
+judges the daemon it leaves behind, then probes it: readiness, a second
+start, a stale pid file, SIGHUP and SIGTERM. Every process of the run is
+killed at the end, also on failure and on Ctrl-C.`,
+		Example: `  daemonlab check ./mydaemon --pidfile /tmp/mydaemon.pid -- -p /tmp/mydaemon.pid
+  daemonlab check cron
   daemonlab check --pid 812
   daemonlab check --pidfile /run/crond.pid --format json`,
 		Args: cobra.ArbitraryArgs,
@@ -99,6 +121,14 @@ Attach mode judges a running process, chosen by name, --pid or --pidfile.`,
 	f.StringVar(&opts.User, "user", "", "user the daemon must run as (privileges check)")
 	f.StringSliceVar(&opts.Optional, "optional", nil, "check ids whose failure does not fail the run")
 	f.BoolVar(&opts.RequirePIDFile, "require-pidfile", false, "a missing pid file fails instead of warning")
+	f.StringSliceVar(&opts.Probes, "probe", nil, "probes to run: "+strings.Join(probe.IDs, ", ")+" (launch mode: all by default)")
+	f.BoolVar(&opts.NoProbes, "no-probes", false, "launch mode: static checks only")
+	f.DurationVar(&opts.LaunchTimeout, "launch-timeout", 5*time.Second, "how long the launched program may take to return")
+	f.DurationVar(&opts.TermTimeout, "term-timeout", 5*time.Second, "graceful-shutdown deadline after SIGTERM")
+	f.StringVar(&opts.SIGHUP, "sighup", "", "what SIGHUP must do: reload, ignore or any")
+	f.StringVar(&opts.ReloadTouch, "reload-touch", "", "FILE=TEXT: write TEXT into FILE before sending SIGHUP (a new configuration)")
+	f.StringVar(&opts.ReloadExpect, "reload-expect", "", "FILE=TEXT: after SIGHUP, FILE must come to contain TEXT")
+	f.StringVar(&opts.ReloadCmd, "reload-cmd", "", "after SIGHUP, this shell command must come to exit 0")
 	f.StringVar(&opts.ProcRoot, "proc-root", "", "read this procfs tree instead of /proc (for tests)")
 	_ = f.MarkHidden("proc-root")
 	return cmd
@@ -129,6 +159,9 @@ func (o *Options) profile() (checker.Profile, error) {
 	p.PIDFile = o.PIDFile
 	p.RequirePIDFile = o.RequirePIDFile || p.RequirePIDFile
 	p.Privileges.User = o.User
+	if o.SIGHUP != "" {
+		p.SIGHUP = o.SIGHUP
+	}
 	p.Optional = append(p.Optional, o.Optional...)
 	return p, p.Validate()
 }
@@ -144,19 +177,61 @@ func run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return cmdutil.BadInput("%v", err)
 	}
+	popts, err := o.probeOptions()
+	if err != nil {
+		return err
+	}
 	fs := procfs.New(o.ProcRoot)
 	if isPath(o.Name) {
-		return cmdutil.BadInput("launch mode (%s) is not available in this build", o.Name)
+		return launchMode(ctx, o, fs, prof, popts)
 	}
 	pid, err := o.resolve(fs)
 	if err != nil {
 		return err
 	}
-	return attach(ctx, o, fs, pid, prof)
+	return attach(ctx, o, fs, pid, prof, popts)
 }
 
-// attach judges a running process.
-func attach(ctx context.Context, o *Options, fs procfs.FS, pid int, prof checker.Profile) error {
+// probeOptions turns the probe flags into probe.Options.
+func (o *Options) probeOptions() (probe.Options, error) {
+	p := probe.DefaultOptions()
+	p.LaunchTimeout, p.TermTimeout = o.LaunchTimeout, o.TermTimeout
+	if p.LaunchTimeout <= 0 || p.TermTimeout <= 0 {
+		return p, cmdutil.BadInput("timeouts must be positive")
+	}
+	for _, id := range o.Probes {
+		if !slices.Contains(probe.IDs, id) {
+			return p, cmdutil.BadInput("unknown probe %q (want %s)", id, strings.Join(probe.IDs, ", "))
+		}
+	}
+	p.Probes = o.Probes
+	if o.NoProbes {
+		p.Probes = []string{}
+	}
+	var err error
+	if p.Reload.TouchFile, p.Reload.TouchText, err = splitFileText("--reload-touch", o.ReloadTouch); err != nil {
+		return p, err
+	}
+	if p.Reload.ExpectFile, p.Reload.ExpectText, err = splitFileText("--reload-expect", o.ReloadExpect); err != nil {
+		return p, err
+	}
+	p.Reload.Cmd = o.ReloadCmd
+	return p, nil
+}
+
+func splitFileText(flag, v string) (string, string, error) {
+	if v == "" {
+		return "", "", nil
+	}
+	file, text, ok := strings.Cut(v, "=")
+	if !ok || file == "" {
+		return "", "", cmdutil.BadInput("%s wants FILE=TEXT, got %q", flag, v)
+	}
+	return file, text, nil
+}
+
+// attach judges a running process; probes run only when asked for.
+func attach(ctx context.Context, o *Options, fs procfs.FS, pid int, prof checker.Profile, popts probe.Options) error {
 	start := time.Now()
 	snap, err := checker.Take(ctx, pid, checker.Options{Proc: fs, PIDFile: prof.PIDFile})
 	if err != nil {
@@ -165,6 +240,30 @@ func attach(ctx context.Context, o *Options, fs procfs.FS, pid int, prof checker
 	r := &report.Report{
 		Tool: "daemonlab", Mode: "check", Target: snap.Target(), Tree: snap.Tree(),
 		Checks: checker.Judge(snap, prof, nil), Started: start,
+	}
+	if len(o.Probes) > 0 {
+		checks, err := probe.Attach(ctx, fs, snap, prof, popts)
+		if err != nil {
+			return cmdutil.BadInput("%v", err)
+		}
+		r.Checks = append(r.Checks, checks...)
+	}
+	return finish(o, r, start)
+}
+
+// launchMode starts the program under controlled conditions and judges the
+// daemon it leaves; everything it started is killed before returning.
+func launchMode(ctx context.Context, o *Options, fs procfs.FS, prof checker.Profile, popts probe.Options) error {
+	start := time.Now()
+	cfg := launch.DefaultConfig(o.Name, o.Args)
+	cfg.Proc = fs
+	sess, err := launch.NewSession(cfg)
+	if err != nil {
+		return cmdutil.BadInput("%v", err)
+	}
+	r := probe.LaunchCheck(ctx, sess, fs, prof, popts)
+	if err := sess.Close(); err != nil {
+		r.Errors = append(r.Errors, "clean-up: "+err.Error())
 	}
 	return finish(o, r, start)
 }

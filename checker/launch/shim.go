@@ -1,0 +1,122 @@
+package launch
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// The shim plays the user's interactive shell. The checker re-executes its
+// own binary with shimEnv set; the shim is then the session leader of a
+// fresh pseudo-terminal, plants the initial conditions (umask, a blocked
+// and an ignored signal, a marker descriptor) and starts the program as a
+// foreground job, exactly as a shell would. It reports the program's pid
+// and exit status on fd 3 and then idles like a shell at its prompt, so the
+// terminal session outlives the program.
+const (
+	shimEnv       = "DAEMONLAB_LAUNCH_SHIM"
+	shimUmaskEnv  = "DAEMONLAB_LAUNCH_UMASK"
+	shimBlockEnv  = "DAEMONLAB_LAUNCH_BLOCK"
+	shimIgnoreEnv = "DAEMONLAB_LAUNCH_IGNORE"
+	shimMarkerEnv = "DAEMONLAB_LAUNCH_MARKER_FD"
+	shimStatusFD  = 3 // status pipe, as ExtraFiles[0]
+	shimMarkerFD  = 4 // marker file, as ExtraFiles[1]
+)
+
+func init() {
+	if os.Getenv(shimEnv) == "1" {
+		os.Exit(shimMain(os.Args[1:]))
+	}
+}
+
+func shimMain(args []string) int {
+	status := os.NewFile(shimStatusFD, "status")
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(status, "error %s\n", strings.ReplaceAll(fmt.Sprintf(format, a...), "\n", " "))
+		return 1
+	}
+	if len(args) == 0 {
+		return fail("shim: no program")
+	}
+	// The mask is per thread and os/exec forks from this thread: keep it.
+	runtime.LockOSThread()
+	if v := os.Getenv(shimUmaskEnv); v != "" {
+		m, err := strconv.ParseUint(v, 8, 32)
+		if err != nil {
+			return fail("shim: umask %q", v)
+		}
+		syscall.Umask(int(m))
+	}
+	for _, s := range splitSignals(os.Getenv(shimIgnoreEnv)) {
+		// SIG_IGN survives fork and exec; Go leaves ignored signals alone.
+		signal.Ignore(s)
+	}
+	var set unix.Sigset_t
+	for _, s := range splitSignals(os.Getenv(shimBlockEnv)) {
+		set.Val[(s-1)/64] |= 1 << ((uint(s) - 1) % 64)
+	}
+	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &set, nil); err != nil {
+		return fail("shim: sigprocmask: %v", err)
+	}
+	markerFD, _ := strconv.Atoi(os.Getenv(shimMarkerEnv))
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if markerFD >= 3 {
+		cmd.ExtraFiles = make([]*os.File, markerFD-2)
+		cmd.ExtraFiles[markerFD-3] = os.NewFile(shimMarkerFD, "marker")
+	}
+	cmd.Env = shimChildEnv(os.Environ())
+	// A foreground job of the terminal, in its own process group.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Foreground: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		return fail("%v", err)
+	}
+	fmt.Fprintf(status, "started %d\n", cmd.Process.Pid)
+	_ = cmd.Wait()
+	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	sig := 0
+	if ws.Signaled() {
+		sig = int(ws.Signal())
+	}
+	fmt.Fprintf(status, "exit %d %d\n", ws.ExitStatus(), sig)
+	// Idle at the "prompt" until the checker ends the run.
+	for {
+		_ = unix.Pause()
+	}
+}
+
+// shimChildEnv drops the shim's own variables from the program's environment.
+func shimChildEnv(env []string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "DAEMONLAB_LAUNCH_") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func splitSignals(v string) []syscall.Signal {
+	var out []syscall.Signal
+	for _, f := range strings.Split(v, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 && n <= 64 {
+			out = append(out, syscall.Signal(n))
+		}
+	}
+	return out
+}
+
+func joinSignals(sigs []syscall.Signal) string {
+	parts := make([]string, len(sigs))
+	for i, s := range sigs {
+		parts[i] = strconv.Itoa(int(s))
+	}
+	return strings.Join(parts, ",")
+}

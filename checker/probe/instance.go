@@ -1,0 +1,156 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/daemonlab/daemonlab/checker"
+	"github.com/daemonlab/daemonlab/checker/launch"
+	"github.com/daemonlab/daemonlab/checker/procfs"
+	"github.com/daemonlab/daemonlab/report"
+)
+
+// SingleInstance starts a second copy while the first runs. Every process
+// the second start creates must exit within the deadline, the refusal
+// visible as a non-zero status of the launcher or of its forked copy (both
+// seen, as subreaper); the first daemon keeps its pid; the pid file is
+// unchanged.
+func SingleInstance(ctx context.Context, sess *launch.Session, fs procfs.FS, first Target, pf checker.PIDFile, opts Options) report.Check {
+	start := time.Now()
+	expected := "a second start exits non-zero promptly; the first daemon and its pid file are untouched"
+	mk := func(st report.Status, observed, hint string) report.Check {
+		return checker.NewCheck("single-instance", st, observed, expected, hint, nil, true, time.Since(start))
+	}
+	const lockHint = "lock the pid file (fcntl F_SETLK / flock LOCK_NB) before writing it, and exit non-zero when the lock is taken."
+	before := map[int]bool{}
+	for _, p := range sess.Processes() {
+		before[p] = true
+	}
+	pidBefore := readFile(pf.Path)
+
+	run, err := sess.Launch(ctx)
+	if err != nil {
+		return mk(report.Error, "could not start a second copy: "+err.Error(), "")
+	}
+	lctx, cancel := context.WithTimeout(ctx, opts.LaunchTimeout)
+	exit, exited := run.WaitLauncher(lctx)
+	cancel()
+	// Wait for everything the second start created to end.
+	var exits []launch.Exit
+	var survivors []int
+	deadline := time.Now().Add(opts.SecondTimeout)
+	for _, p := range sess.Processes() {
+		if before[p] || p == run.Launcher {
+			continue
+		}
+		id, err := launch.IdentityOf(fs, p)
+		if err != nil {
+			continue
+		}
+		wctx, wcancel := context.WithDeadline(ctx, deadline)
+		e, ok := sess.WaitExit(wctx, id)
+		wcancel()
+		if ok {
+			exits = append(exits, e)
+		} else {
+			survivors = append(survivors, p)
+			_ = id.Signal(fs, syscall.SIGKILL)
+		}
+	}
+	if !exited {
+		survivors = append(survivors, run.Launcher)
+	}
+	var problems []string
+	if !first.ID.Alive(fs) {
+		problems = append(problems, fmt.Sprintf("the first daemon (pid %d) is gone", first.ID.PID))
+	}
+	if pf.Path != "" && !bytes.Equal(pidBefore, readFile(pf.Path)) {
+		problems = append(problems, fmt.Sprintf("the pid file changed from %q to %q", strings.TrimSpace(string(pidBefore)), strings.TrimSpace(string(readFile(pf.Path)))))
+	}
+	if len(survivors) > 0 {
+		problems = append(problems, fmt.Sprintf("a second copy kept running (pid %v)", survivors))
+	}
+	refusedBy := ""
+	if exited && !exit.Success() {
+		refusedBy = "the launcher " + exit.String()
+	}
+	for _, e := range exits {
+		if refusedBy == "" && !e.Success() {
+			refusedBy = fmt.Sprintf("its forked copy (pid %d) %s", e.PID, e)
+		}
+	}
+	if len(problems) == 0 && refusedBy == "" {
+		problems = append(problems, "every process of the second start exited 0: nothing refused")
+	}
+	if len(problems) > 0 {
+		return mk(report.Fail, "second start: "+strings.Join(problems, "; "), lockHint)
+	}
+	observed := "the second start was refused: " + refusedBy
+	if exited && exit.Success() {
+		observed += " — but its launcher had already exited 0, telling the caller the start succeeded; take the lock before the original process exits"
+	}
+	return mk(report.Pass, observed, "")
+}
+
+// StalePIDFile leaves a pid file naming a dead process (as a crash would)
+// and starts the program again: a fresh start must not be stopped by it.
+func StalePIDFile(ctx context.Context, sess *launch.Session, fs procfs.FS, old launch.Identity, pf checker.PIDFile, opts Options) report.Check {
+	start := time.Now()
+	expected := "a pid file naming a dead process does not stop a new start"
+	mk := func(st report.Status, observed, hint string) report.Check {
+		return checker.NewCheck("stale-pidfile", st, observed, expected, hint, nil, true, time.Since(start))
+	}
+	if pf.Path == "" {
+		return mk(report.Skip, "no pid file known (give --pidfile)", "")
+	}
+	// Make sure nothing of the earlier runs holds the lock any more.
+	for _, p := range sess.Processes() {
+		if id, err := launch.IdentityOf(fs, p); err == nil {
+			_ = id.Signal(fs, syscall.SIGKILL)
+			wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			sess.WaitExit(wctx, id)
+			cancel()
+		}
+	}
+	dead := old.PID
+	if old.Alive(fs) || fs.Exists(dead) {
+		return mk(report.Skip, fmt.Sprintf("pid %d is in use again; cannot fake a stale pid file", dead), "")
+	}
+	if err := os.WriteFile(pf.Path, []byte(fmt.Sprintf("%d\n", dead)), 0o644); err != nil {
+		return mk(report.Error, "could not plant a stale pid file: "+err.Error(), "")
+	}
+	run, err := sess.Launch(ctx)
+	if err != nil {
+		return mk(report.Error, "could not start again: "+err.Error(), "")
+	}
+	lctx, cancel := context.WithTimeout(ctx, opts.LaunchTimeout)
+	exit, exited := run.WaitLauncher(lctx)
+	cancel()
+	hint := "decide \"already running\" by the lock, not by the pid file's existence or content: a crashed daemon leaves its pid file behind."
+	if !exited {
+		return mk(report.Fail, fmt.Sprintf("with a stale pid file (naming dead pid %d) the launcher did not return within %s", dead, opts.LaunchTimeout), hint)
+	}
+	if !exit.Success() {
+		return mk(report.Fail, fmt.Sprintf("a stale pid file (naming dead pid %d) stopped a fresh start: the launcher %s", dead, exit), hint)
+	}
+	pid := waitDaemon(ctx, sess, fs, pf.Path, run, true, opts.DaemonTimeout)
+	raw := readFile(pf.Path)
+	named, _ := checker.ParsePID(raw)
+	if pid == 0 || named != pid {
+		return mk(report.Fail, fmt.Sprintf("after a stale pid file (dead pid %d) no new daemon took it over (pid file now %q)", dead, strings.TrimSpace(string(raw))), hint)
+	}
+	return mk(report.Pass, fmt.Sprintf("started over a stale pid file naming dead pid %d; now pid %d", dead, pid), "")
+}
+
+func readFile(path string) []byte {
+	if path == "" {
+		return nil
+	}
+	data, _ := os.ReadFile(path)
+	return data
+}

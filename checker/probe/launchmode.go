@@ -1,0 +1,243 @@
+package probe
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/daemonlab/daemonlab/checker"
+	"github.com/daemonlab/daemonlab/checker/launch"
+	"github.com/daemonlab/daemonlab/checker/procfs"
+	"github.com/daemonlab/daemonlab/report"
+)
+
+// Options tune the deadlines and evidence of launch mode.
+type Options struct {
+	// LaunchTimeout bounds the wait for the launched program to exit.
+	LaunchTimeout time.Duration
+	// DaemonTimeout bounds the wait for the daemon (and its pid file) once
+	// the launcher has exited.
+	DaemonTimeout time.Duration
+	// TermTimeout is the graceful-shutdown deadline.
+	TermTimeout time.Duration
+	// SecondTimeout bounds the wait for a refused second copy to exit.
+	SecondTimeout time.Duration
+	Reload        Reload
+	// Probes lists the probes to run; nil means all of them.
+	Probes []string
+}
+
+// DefaultOptions are deadlines generous for a loaded CI machine; every
+// wait ends as soon as its event happens.
+func DefaultOptions() Options {
+	return Options{LaunchTimeout: 5 * time.Second, DaemonTimeout: 3 * time.Second, TermTimeout: 5 * time.Second, SecondTimeout: 3 * time.Second}
+}
+
+// IDs lists the probes of launch mode, in the order they run.
+var IDs = []string{"ready", "single-instance", "sighup", "sigterm", "stale-pidfile"}
+
+func (o Options) wants(id string) bool {
+	if o.Probes == nil {
+		return true
+	}
+	for _, p := range o.Probes {
+		if p == id {
+			return true
+		}
+	}
+	return false
+}
+
+// LaunchCheck launches the session's program, judges the daemon it leaves
+// behind against what was planted, then runs the probes. It always returns
+// a complete report; the caller closes the session (killing everything).
+func LaunchCheck(ctx context.Context, sess *launch.Session, fs procfs.FS, prof checker.Profile, opts Options) *report.Report {
+	r := &report.Report{Tool: "daemonlab", Mode: "check (launch)", Started: time.Now()}
+	run, err := sess.Launch(ctx)
+	if err != nil {
+		r.Errors = append(r.Errors, err.Error())
+		r.Checks = errorChecks(prof, "the program could not be started: "+err.Error())
+		return r
+	}
+	lctx, cancel := context.WithTimeout(ctx, opts.LaunchTimeout)
+	exit, exited := run.WaitLauncher(lctx)
+	cancel()
+
+	ready := judgeReady(sess, fs, prof.PIDFile, run, exit, exited, opts.LaunchTimeout)
+	pid := waitDaemon(ctx, sess, fs, prof.PIDFile, run, exited, opts.DaemonTimeout)
+	if pid == 0 {
+		reason := fmt.Sprintf("no daemon is running: the launcher %s and left no process behind", exitText(exit, exited, opts.LaunchTimeout))
+		r.Checks = append([]report.Check{ready}, errorChecks(prof, reason)...)
+		return r
+	}
+	id, err := launch.IdentityOf(fs, pid)
+	snap, serr := checker.Take(ctx, pid, checker.Options{Proc: fs, PIDFile: prof.PIDFile})
+	if err != nil || serr != nil {
+		reason := fmt.Sprintf("the daemon (pid %d) exited before it could be inspected", pid)
+		r.Checks = append([]report.Check{ready}, errorChecks(prof, reason)...)
+		return r
+	}
+	r.Target, r.Tree = snap.Target(), snap.Tree()
+	r.Checks = append(r.Checks, checker.Judge(snap, prof, run.Planted())...)
+	if opts.wants("ready") {
+		r.Checks = append(r.Checks, ready)
+	}
+
+	// The probes act on the process the pid file names, when there is one:
+	// that is what an init script would signal.
+	pf := snap.PIDFile
+	target := Target{ID: id, Proc: fs, Session: sess}
+	if pf.PID != 0 && pf.PID != pid {
+		target.ID = launch.Identity{PID: pf.PID}
+		if named, err := launch.IdentityOf(fs, pf.PID); err == nil {
+			target.ID = named
+		}
+	}
+	if opts.wants("single-instance") {
+		r.Checks = append(r.Checks, SingleInstance(ctx, sess, fs, target, pf, opts))
+	}
+	// Each signal probe needs a live daemon: when an earlier probe ended it
+	// (a fatal SIGHUP), start a fresh one so every probe measures its own
+	// property instead of inheriting the previous failure.
+	if opts.wants("sighup") {
+		r.Checks = append(r.Checks, withDaemon(ctx, sess, fs, prof, opts, &target, &pf, "sighup", func(t Target, _ checker.PIDFile) report.Check {
+			return SIGHUP(ctx, t, prof.SIGHUP, opts.Reload, opts.TermTimeout)
+		}))
+	}
+	if opts.wants("sigterm") {
+		r.Checks = append(r.Checks, withDaemon(ctx, sess, fs, prof, opts, &target, &pf, "sigterm", func(t Target, p checker.PIDFile) report.Check {
+			return SIGTERM(ctx, t, p, opts.TermTimeout)
+		}))
+	}
+	if opts.wants("stale-pidfile") {
+		r.Checks = append(r.Checks, StalePIDFile(ctx, sess, fs, id, pf, opts))
+	}
+	return r
+}
+
+// errorChecks stands in for the static checks when there is nothing to
+// inspect: every one is an error, so the result stays complete.
+func errorChecks(prof checker.Profile, reason string) []report.Check {
+	var out []report.Check
+	for _, id := range checker.StaticIDs() {
+		out = append(out, checker.NewCheck(id, report.Error, reason, "", "", nil, true, 0))
+	}
+	return out
+}
+
+func exitText(e launch.Exit, exited bool, timeout time.Duration) string {
+	if !exited {
+		return fmt.Sprintf("was still running after %s", timeout)
+	}
+	return "ended with " + e.String()
+}
+
+// judgeReady decides readiness at the moment the launcher's exit was seen:
+// the pid file must already name a live daemon of the run.
+func judgeReady(sess *launch.Session, fs procfs.FS, pidfile string, run *launch.Run, e launch.Exit, exited bool, timeout time.Duration) report.Check {
+	start := time.Now()
+	mk := func(st report.Status, observed, hint string) report.Check {
+		return checker.NewCheck("ready", st, observed, "the launcher exits 0 once the pid file names the running daemon", hint, nil, true, time.Since(start))
+	}
+	const hint = "let the original process wait (e.g. read a pipe) until the daemon has written and locked its pid file, then exit(0)."
+	switch {
+	case !exited:
+		return mk(report.Fail, fmt.Sprintf("the launcher (pid %d) was still running after %s: it never returned to the shell", run.Launcher, timeout),
+			"fork and let the original process exit; the daemon continues in the child.")
+	case !e.Success():
+		return mk(report.Fail, fmt.Sprintf("the launcher ended with %s", e), "exit 0 when the daemon started, non-zero with a message when it could not.")
+	}
+	if pidfile == "" {
+		for _, pid := range sess.Processes() {
+			if pid != run.Launcher {
+				return mk(report.Pass, fmt.Sprintf("launcher exited 0 with a daemon running (pid %d); no pid file given, so readiness was judged by the process alone", pid), "")
+			}
+		}
+		return mk(report.Fail, "launcher exited 0 but no daemon was running at that moment", hint)
+	}
+	raw, err := os.ReadFile(pidfile)
+	if err != nil {
+		return mk(report.Fail, fmt.Sprintf("launcher exited 0, but %s did not exist yet", pidfile), hint)
+	}
+	pid, err := checker.ParsePID(raw)
+	switch {
+	case err != nil:
+		return mk(report.Fail, fmt.Sprintf("launcher exited 0, but %s: %v", pidfile, err), hint)
+	case !sess.Owns(pid):
+		return mk(report.Fail, fmt.Sprintf("launcher exited 0, but %s names pid %d, which is not a running process of this launch", pidfile, pid), hint)
+	}
+	return mk(report.Pass, fmt.Sprintf("launcher exited 0 and %s already named the running daemon (pid %d)", pidfile, pid), "")
+}
+
+// waitDaemon finds the daemon once the launcher is done: the process of the
+// run the pid file names, or else the topmost live process of the run.
+// When the launcher never exited, it is the candidate itself.
+func waitDaemon(ctx context.Context, sess *launch.Session, fs procfs.FS, pidfile string, run *launch.Run, exited bool, timeout time.Duration) int {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	delay := time.Millisecond
+	for {
+		procs := sess.Processes()
+		if pidfile != "" {
+			if raw, err := os.ReadFile(pidfile); err == nil {
+				if pid, err := checker.ParsePID(raw); err == nil && sess.Owns(pid) {
+					return pid
+				}
+			}
+		}
+		if top := topmost(fs, procs); top != 0 && (pidfile == "" || !exited || ctx.Err() != nil) {
+			return top
+		}
+		select {
+		case <-ctx.Done():
+			return topmost(fs, sess.Processes())
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 50*time.Millisecond)
+	}
+}
+
+// topmost returns the oldest process of the set whose parent is outside it.
+func topmost(fs procfs.FS, pids []int) int {
+	in := map[int]bool{}
+	for _, p := range pids {
+		in[p] = true
+	}
+	best, bestStart := 0, uint64(0)
+	for _, p := range pids {
+		st, err := fs.Stat(p)
+		if err != nil || in[st.PPID] {
+			continue
+		}
+		if best == 0 || st.StartTicks < bestStart {
+			best, bestStart = p, st.StartTicks
+		}
+	}
+	return best
+}
+
+// withDaemon runs a probe on the target, first starting a fresh daemon if
+// the target is no longer alive.
+func withDaemon(ctx context.Context, sess *launch.Session, fs procfs.FS, prof checker.Profile, opts Options, t *Target, pf *checker.PIDFile, id string, probe func(Target, checker.PIDFile) report.Check) report.Check {
+	if t.ID.PID > 1 && !t.ID.Alive(fs) {
+		run, err := sess.Launch(ctx)
+		if err == nil {
+			lctx, cancel := context.WithTimeout(ctx, opts.LaunchTimeout)
+			_, exited := run.WaitLauncher(lctx)
+			cancel()
+			if pid := waitDaemon(ctx, sess, fs, prof.PIDFile, run, exited, opts.DaemonTimeout); pid != 0 {
+				if fresh, err := launch.IdentityOf(fs, pid); err == nil {
+					t.ID = fresh
+					if snap, err := checker.Take(ctx, pid, checker.Options{Proc: fs, PIDFile: prof.PIDFile}); err == nil {
+						*pf = snap.PIDFile
+					}
+				}
+			}
+		}
+		if !t.ID.Alive(fs) {
+			return checker.NewCheck(id, report.Skip, "the daemon did not survive an earlier probe and could not be started again", "", "", nil, true, 0)
+		}
+	}
+	return probe(*t, *pf)
+}

@@ -1,0 +1,179 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/daemonlab/daemonlab/checker"
+	"github.com/daemonlab/daemonlab/checker/launch"
+	"github.com/daemonlab/daemonlab/report"
+	"golang.org/x/sys/unix"
+)
+
+// Reload says how to provoke and recognise a reload.
+type Reload struct {
+	// TouchFile gets TouchText written into it before SIGHUP (a new config).
+	TouchFile, TouchText string
+	// ExpectFile must contain ExpectText after SIGHUP (the new config took effect).
+	ExpectFile, ExpectText string
+	// Cmd, run with sh -c, must exit 0 once the reload took effect.
+	Cmd string
+}
+
+func (r Reload) evidence() bool { return r.ExpectFile != "" || r.Cmd != "" }
+
+// SIGHUP sends SIGHUP and checks the daemon lives on as the same process
+// and, when evidence is configured, that the reload took effect.
+func SIGHUP(ctx context.Context, t Target, want string, rl Reload, timeout time.Duration) report.Check {
+	start := time.Now()
+	mk := func(st report.Status, observed, expected, hint string) report.Check {
+		return checker.NewCheck("sighup", st, observed, expected, hint, nil, true, time.Since(start))
+	}
+	expected := "the same (pid, start time) after SIGHUP"
+	if want == "reload" || rl.evidence() {
+		expected += ", and the reload takes effect"
+	}
+	if rl.TouchFile != "" {
+		if err := os.WriteFile(rl.TouchFile, []byte(rl.TouchText), 0o644); err != nil {
+			return mk(report.Error, "could not write the new configuration: "+err.Error(), expected, "")
+		}
+	}
+	if err := t.signal(syscall.SIGHUP); err != nil {
+		return refused(mk, err, expected)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	t.delivered(ctx, syscall.SIGHUP)
+	// If the default action killed it, the exit follows delivery at once.
+	dctx, dcancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	e, died, known := t.waitExit(dctx)
+	dcancel()
+	if died {
+		how := "it exited"
+		if known {
+			how += " (" + e.String() + ")"
+		}
+		return mk(report.Fail, "SIGHUP ended the daemon: "+how, expected,
+			"install a SIGHUP handler (sigaction) that sets a flag; re-read the configuration in the main loop. Without one, SIGHUP's default action terminates the process.")
+	}
+	if !rl.evidence() {
+		return mk(report.Pass, fmt.Sprintf("pid %d survived SIGHUP (same start time); no reload evidence configured", t.ID.PID), expected, "")
+	}
+	if err := waitEvidence(ctx, rl); err != nil {
+		return mk(report.Fail, fmt.Sprintf("pid %d survived SIGHUP, but the reload did not take effect within %s: %v", t.ID.PID, timeout, err), expected,
+			"on SIGHUP re-read the configuration file and apply it.")
+	}
+	if !t.ID.Alive(t.Proc) {
+		return mk(report.Fail, "the daemon reloaded, then exited", expected, "")
+	}
+	return mk(report.Pass, fmt.Sprintf("pid %d reloaded and lives on (same start time)", t.ID.PID), expected, "")
+}
+
+// waitEvidence polls the reload evidence until it holds or ctx ends.
+func waitEvidence(ctx context.Context, rl Reload) error {
+	delay := time.Millisecond
+	var last error
+	for {
+		switch {
+		case rl.ExpectFile != "":
+			data, err := os.ReadFile(rl.ExpectFile)
+			if err == nil && strings.Contains(string(data), rl.ExpectText) {
+				return nil
+			}
+			last = fmt.Errorf("%s does not contain %q", rl.ExpectFile, rl.ExpectText)
+		case rl.Cmd != "":
+			cmd := exec.CommandContext(ctx, "sh", "-c", rl.Cmd)
+			if err := cmd.Run(); err == nil {
+				return nil
+			} else {
+				last = fmt.Errorf("%q: %v", rl.Cmd, err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return last
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 50*time.Millisecond)
+	}
+}
+
+// SIGTERM sends SIGTERM and checks a clean exit within the deadline: exit
+// status 0 (seen in launch mode), pid file removed, lock released. A
+// daemon still running at the deadline is killed.
+func SIGTERM(ctx context.Context, t Target, pf checker.PIDFile, timeout time.Duration) report.Check {
+	start := time.Now()
+	mk := func(st report.Status, observed, expected, hint string) report.Check {
+		return checker.NewCheck("sigterm", st, observed, expected, hint, nil, true, time.Since(start))
+	}
+	expected := fmt.Sprintf("exit within %s with status 0, pid file removed, lock released", timeout)
+	if err := t.signal(syscall.SIGTERM); err != nil {
+		return refused(mk, err, expected)
+	}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	e, exited, known := t.waitExit(wctx)
+	cancel()
+	took := time.Since(start).Round(time.Millisecond)
+	if !exited {
+		_ = t.signal(syscall.SIGKILL)
+		kctx, kcancel := context.WithTimeout(ctx, 2*time.Second)
+		t.waitExit(kctx)
+		kcancel()
+		return mk(report.Fail, fmt.Sprintf("still running %s after SIGTERM; killed with SIGKILL", timeout), expected,
+			"handle SIGTERM (or leave it at its default action) and leave the main loop promptly; never ignore it.")
+	}
+	var problems []string
+	status := "exit status not visible (not our child)"
+	if known {
+		status = e.String()
+		if !e.Success() {
+			problems = append(problems, status)
+		}
+	}
+	if pf.Path != "" {
+		if _, err := os.Stat(pf.Path); err == nil {
+			problems = append(problems, "pid file "+pf.Path+" left behind")
+		}
+		if holders := lockHolders(t, pf); holders != "" {
+			problems = append(problems, "lock still held: "+holders)
+		}
+	}
+	observed := fmt.Sprintf("exited after %s, %s", took, status)
+	if len(problems) > 0 {
+		hint := "on SIGTERM: unlink the pid file, close it (releasing the lock) and exit(0)."
+		if known && e.Signaled && e.Signal == syscall.SIGTERM {
+			hint = "SIGTERM's default action killed it, so nothing was cleaned up: handle SIGTERM, unlink the pid file and exit(0)."
+		}
+		return mk(report.Fail, observed+": "+strings.Join(problems, "; "), expected, hint)
+	}
+	return mk(report.Pass, observed, expected, "")
+}
+
+// lockHolders describes locks left on the pid file's old inode.
+func lockHolders(t Target, pf checker.PIDFile) string {
+	locks, err := t.Proc.Locks()
+	if err != nil || pf.Ino == 0 {
+		return ""
+	}
+	var out []string
+	for _, l := range locks {
+		if l.Inode == pf.Ino && l.DevMajor == unix.Major(pf.Dev) && l.DevMinor == unix.Minor(pf.Dev) && !l.Blocked {
+			out = append(out, l.String())
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// refused reports a signal the checker would not or could not send.
+func refused(mk func(report.Status, string, string, string) report.Check, err error, expected string) report.Check {
+	if errors.Is(err, launch.ErrRefused) {
+		return mk(report.Fail, err.Error()+": nothing was signalled", expected, "the pid file must name the daemon itself.")
+	}
+	return mk(report.Error, "could not signal: "+err.Error(), expected, "")
+}
