@@ -108,6 +108,9 @@ func NewSession(cfg Config) (*Session, error) {
 	return s, nil
 }
 
+// Proc is the procfs tree the session reads.
+func (s *Session) Proc() procfs.FS { return s.fs }
+
 // Run is one start of the program from a fresh terminal.
 type Run struct {
 	session  *Session

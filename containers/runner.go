@@ -1,0 +1,579 @@
+package containers
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	stdlog "log"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
+)
+
+const (
+	// LabelKey marks every container this package starts (value "1").
+	// RemoveLeftovers removes whatever carries it.
+	LabelKey = "org.daemonlab.run"
+	// LabelPID records the pid of the process that started the container.
+	LabelPID = "org.daemonlab.pid"
+	// LabelExpires records when the watchdog terminates the container (RFC 3339, UTC).
+	LabelExpires = "org.daemonlab.expires"
+
+	// StopSignal makes systemd (PID 1) shut down at once; it ignores SIGTERM.
+	StopSignal = "SIGRTMIN+3"
+	// StopGrace is how long Terminate waits after StopSignal before SIGKILL
+	// (whole seconds: the engine API counts in seconds). systemd normally
+	// stops in about 0.2 s; one that cannot (fork bomb at the pids limit)
+	// is killed after this.
+	StopGrace = 1 * time.Second
+
+	DefaultPidsLimit    = 512
+	DefaultMemoryBytes  = 512 << 20
+	DefaultNanoCPUs     = 1_000_000_000
+	DefaultStartTimeout = 30 * time.Second
+	DefaultMaxLifetime  = 5 * time.Minute
+)
+
+// Options configure one container. Zero values take the defaults.
+type Options struct {
+	// Image to run; "" means ImageTag() (call EnsureImage first).
+	Image string
+	// Network documents whether the lab needs networking. Either way the
+	// container runs with network mode "none": no interface but loopback, no
+	// route out. Loopback (127.0.0.1, ::1) works in that mode, which is all a
+	// lab needs for a daemon that listens and a probe that connects; there is
+	// deliberately no setting that gives a submission the outside network.
+	Network bool
+	// PidsLimit caps the number of tasks in the container (default 512): a
+	// fork bomb hits it and the host is unaffected.
+	PidsLimit int64
+	// MemoryBytes caps memory; swap is capped to the same value, i.e. no swap
+	// (default 512 MiB).
+	MemoryBytes int64
+	// NanoCPUs caps CPU time, 1e9 = one CPU (default 1 CPU).
+	NanoCPUs int64
+	// StartTimeout bounds the time until systemd reports running/degraded
+	// (default 30 s).
+	StartTimeout time.Duration
+	// MaxLifetime is the outer watchdog: the container is terminated when it
+	// has existed this long, even if the caller is stuck (default 5 min).
+	MaxLifetime time.Duration
+	// Labels are added to the container next to LabelKey.
+	Labels map[string]string
+	// Log receives testcontainers-go's progress messages; nil discards them.
+	Log io.Writer
+}
+
+func (o *Options) defaults() {
+	if o.Image == "" {
+		o.Image = ImageTag()
+	}
+	if o.PidsLimit <= 0 {
+		o.PidsLimit = DefaultPidsLimit
+	}
+	if o.MemoryBytes <= 0 {
+		o.MemoryBytes = DefaultMemoryBytes
+	}
+	if o.NanoCPUs <= 0 {
+		o.NanoCPUs = DefaultNanoCPUs
+	}
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = DefaultStartTimeout
+	}
+	if o.MaxLifetime <= 0 {
+		o.MaxLifetime = DefaultMaxLifetime
+	}
+}
+
+var quietOnce sync.Once
+
+// Container is one running systemd container. All methods are safe for
+// concurrent use.
+type Container struct {
+	tc   *testcontainers.DockerContainer
+	id   string
+	opts Options
+
+	// SystemState is what `systemctl is-system-running` said when the
+	// container became ready: "running" or "degraded".
+	SystemState string
+	// FailedUnits lists the failed units when SystemState is "degraded".
+	FailedUnits []string
+	// StartDuration is from the create request to systemd being ready.
+	StartDuration time.Duration
+
+	termOnce     sync.Once
+	termDone     chan struct{}
+	termErr      error
+	teardown     time.Duration
+	expired      bool
+	watchdogStop chan struct{}
+}
+
+// ID is the Docker container id.
+func (c *Container) ID() string { return c.id }
+
+// Options returns the options the container was started with (defaults filled in).
+func (c *Container) Options() Options { return c.opts }
+
+// Expired reports whether the watchdog terminated the container.
+func (c *Container) Expired() bool {
+	select {
+	case <-c.termDone:
+		return c.expired
+	default:
+		return false
+	}
+}
+
+// Start creates and starts one fresh container from opts.Image with systemd as
+// PID 1 and waits until `systemctl is-system-running` says running or degraded
+// (failed units are recorded), within opts.StartTimeout. The container is
+// tracked for CleanupAll and watched by the MaxLifetime watchdog. On error
+// nothing is left behind.
+//
+// Flags: no added capabilities, never privileged, default seccomp profile;
+// network mode none; tmpfs on /run and /run/lock; pids, memory (no swap) and
+// CPU limits; stop signal SIGRTMIN+3; the cgroup set-up depends on the
+// engine's cgroup version (see hostConfig and README.md).
+func Start(ctx context.Context, opts Options) (*Container, error) {
+	opts.defaults()
+	begin := time.Now()
+	cgv, err := CgroupVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cli, err := dockerClient()
+	if err != nil {
+		return nil, err
+	}
+	// Without this check testcontainers-go would try to pull, which fails
+	// slowly and obscurely on machines without a registry.
+	if ok, err := imageExists(ctx, cli, opts.Image); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, fmt.Errorf("image %s is not in the engine: build it first (containers.EnsureImage)", opts.Image)
+	}
+	labels := map[string]string{}
+	for k, v := range opts.Labels {
+		labels[k] = v
+	}
+	labels[LabelKey] = "1"
+	labels[LabelPID] = strconv.Itoa(os.Getpid())
+	labels[LabelExpires] = begin.Add(opts.MaxLifetime).UTC().Format(time.RFC3339)
+
+	var logger tclog.Logger = tclog.NewNoopLogger()
+	if opts.Log == nil {
+		// testcontainers-go prints a connection banner through its default
+		// logger once per process; keep the CLI's stderr clean.
+		quietOnce.Do(func() { tclog.SetDefault(tclog.NewNoopLogger()) })
+	} else {
+		logger = stdlog.New(opts.Log, "", stdlog.LstdFlags)
+	}
+	tcc, err := testcontainers.Run(ctx, opts.Image,
+		testcontainers.WithLogger(logger),
+		testcontainers.WithCmd("/lib/systemd/systemd"),
+		testcontainers.WithLabels(labels),
+		testcontainers.WithConfigModifier(func(cfg *container.Config) {
+			cfg.StopSignal = StopSignal
+			cfg.Env = append(cfg.Env, "container=docker")
+			cfg.Tty = false
+		}),
+		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) { hostConfig(hc, opts, cgv) }),
+	)
+	if err != nil {
+		if tcc != nil {
+			_ = tcc.Terminate(context.WithoutCancel(ctx), testcontainers.StopTimeout(0))
+		}
+		return nil, fmt.Errorf("start container from %s: %w", opts.Image, err)
+	}
+	c := &Container{
+		tc:           tcc,
+		id:           tcc.GetContainerID(),
+		opts:         opts,
+		termDone:     make(chan struct{}),
+		watchdogStop: make(chan struct{}),
+	}
+	TrackForCleanup(c)
+	go c.watchdog(opts.MaxLifetime - time.Since(begin))
+
+	if err := c.waitReady(ctx, begin.Add(opts.StartTimeout)); err != nil {
+		_ = c.Terminate(ctx)
+		return nil, err
+	}
+	c.StartDuration = time.Since(begin)
+	return c, nil
+}
+
+// hostConfig fills the HostConfig of a lab container. On cgroup v1 (this
+// project's measured machines) the container gets the host cgroup namespace
+// and only the name=systemd hierarchy (no controllers) bound read-write: Docker
+// mounts the controller hierarchies read-only and scoped to the container's own
+// cgroup, so a root process inside cannot move itself out of its pids, memory
+// or devices cgroup. (Binding all of /sys/fs/cgroup, the usual recipe, leaves
+// every controller hierarchy writable through the non-recursive :ro bind — a
+// measured escape from the pids and memory limits.) Private cgroup namespaces
+// do not work on v1: systemd then manages the host's hierarchy root.
+//
+// On cgroup v2 it uses the host cgroup namespace plus a read-write bind of
+// /sys/fs/cgroup, the combination known to boot unprivileged systemd on
+// Docker 20.10-24 (Docker mounts a private namespace's cgroup2 read-only
+// without --privileged, and binding the host tree into a private namespace
+// mis-nests systemd). Not measured on these machines; see README.md.
+func hostConfig(hc *container.HostConfig, o Options, cgroupVersion string) {
+	hc.NetworkMode = "none"
+	hc.Privileged = false
+	hc.CapAdd = nil
+	hc.AutoRemove = false
+	hc.Init = nil
+	hc.Tmpfs = map[string]string{
+		"/run":      "rw,nosuid,nodev,mode=755",
+		"/run/lock": "rw,nosuid,nodev,noexec,mode=1777",
+	}
+	pids := o.PidsLimit
+	hc.Resources.PidsLimit = &pids
+	hc.Resources.Memory = o.MemoryBytes
+	hc.Resources.MemorySwap = o.MemoryBytes
+	hc.Resources.NanoCPUs = o.NanoCPUs
+	if cgroupVersion == "2" {
+		hc.CgroupnsMode = container.CgroupnsModeHost
+		hc.Binds = []string{"/sys/fs/cgroup:/sys/fs/cgroup:rw"}
+	} else {
+		hc.CgroupnsMode = container.CgroupnsModeHost
+		hc.Binds = []string{"/sys/fs/cgroup/systemd:/sys/fs/cgroup/systemd:rw"}
+	}
+}
+
+// waitReady polls `systemctl is-system-running --wait` until it answers
+// running or degraded. Right after start the command fails at once (systemd's
+// bus socket is not there yet), hence the polling.
+func (c *Container) waitReady(ctx context.Context, deadline time.Time) error {
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	last := ""
+	for {
+		actx, acancel := context.WithTimeout(ctx, 5*time.Second)
+		res, err := c.Exec(actx, []string{"systemctl", "is-system-running", "--wait"}, WithMaxOutput(4096))
+		acancel()
+		state := strings.TrimSpace(res.Output)
+		if err == nil {
+			last = state
+		}
+		switch state {
+		case "running":
+			c.SystemState = state
+			return nil
+		case "degraded":
+			c.SystemState = state
+			fr, _ := c.Exec(ctx, []string{"systemctl", "list-units", "--state=failed", "--plain", "--no-legend", "--no-pager"})
+			for _, line := range strings.Split(strings.TrimSpace(fr.Output), "\n") {
+				if f := strings.Fields(line); len(f) > 0 {
+					c.FailedUnits = append(c.FailedUnits, f[0])
+				}
+			}
+			return nil
+		}
+		if st, serr := c.tc.State(ctx); serr == nil && !st.Running {
+			return fmt.Errorf("container %.12s exited during boot (exit code %d): %s", c.id, st.ExitCode, c.logTail(ctx))
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("systemd in container %.12s not ready after %s (last state %q): %s",
+				c.id, c.opts.StartTimeout, last, c.logTail(context.WithoutCancel(ctx)))
+		case <-tick.C:
+		}
+	}
+}
+
+func (c *Container) logTail(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	rc, err := c.tc.Logs(ctx)
+	if err != nil {
+		return "(no logs: " + err.Error() + ")"
+	}
+	defer rc.Close()
+	b, _ := io.ReadAll(io.LimitReader(rc, 1<<20))
+	s := strings.TrimSpace(string(b))
+	if len(s) > 2000 {
+		s = "..." + s[len(s)-2000:]
+	}
+	return s
+}
+
+func (c *Container) watchdog(d time.Duration) {
+	t := time.NewTimer(max(d, 0))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		c.terminate(context.Background(), true)
+	case <-c.watchdogStop:
+	}
+}
+
+// Terminate stops the container with SIGRTMIN+3 (systemd powers off at once;
+// after StopGrace it is killed) and removes it with its anonymous volumes.
+// Killing PID 1 of the container's pid namespace takes every process in it
+// along, double-forked daemons included. It is idempotent and safe to call
+// concurrently (from a defer, a signal handler and the watchdog): every caller
+// waits for the one teardown and gets its result. It ignores ctx's cancellation
+// (a cancelled context must not leave a container behind) but not its values;
+// it gives up after 30 s.
+func (c *Container) Terminate(ctx context.Context) error {
+	return c.terminate(ctx, false)
+}
+
+func (c *Container) terminate(ctx context.Context, byWatchdog bool) error {
+	c.termOnce.Do(func() {
+		close(c.watchdogStop)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		start := time.Now()
+		err := c.tc.Terminate(ctx, testcontainers.StopTimeout(StopGrace))
+		if err != nil && isGone(err) {
+			err = nil
+		}
+		c.teardown = time.Since(start)
+		c.termErr = err
+		c.expired = byWatchdog
+		untrack(c)
+		close(c.termDone)
+	})
+	<-c.termDone
+	return c.termErr
+}
+
+func isGone(err error) bool {
+	if cerrdefs.IsNotFound(err) {
+		return true
+	}
+	// tc joins several errors; all "not found"/"already in progress" ones mean gone.
+	var joined interface{ Unwrap() []error }
+	if errors.As(err, &joined) {
+		for _, e := range joined.Unwrap() {
+			if e != nil && !isGone(e) {
+				return false
+			}
+		}
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "No such container") || strings.Contains(msg, "is already in progress")
+}
+
+// TeardownDuration is how long Terminate took (0 before it ran).
+func (c *Container) TeardownDuration() time.Duration {
+	select {
+	case <-c.termDone:
+		return c.teardown
+	default:
+		return 0
+	}
+}
+
+// Terminated is closed once the container has been terminated.
+func (c *Container) Terminated() <-chan struct{} { return c.termDone }
+
+// CopyFileTo copies the host file hostPath to containerPath with mode.
+func (c *Container) CopyFileTo(ctx context.Context, hostPath, containerPath string, mode int64) error {
+	return c.tc.CopyFileToContainer(ctx, hostPath, containerPath, mode)
+}
+
+// CopyDirTo copies the contents of the host directory hostDir into the
+// container directory containerDir (created, with missing parents, if needed),
+// keeping the tree. Regular files get mode (their host mode when mode is 0),
+// directories 0755, symlinks stay symlinks; everything is owned by root.
+func (c *Container) CopyDirTo(ctx context.Context, hostDir, containerDir string, mode int64) error {
+	if !path.IsAbs(containerDir) {
+		return fmt.Errorf("copy %s: container path %q is not absolute", hostDir, containerDir)
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	prefix := strings.TrimPrefix(path.Clean(containerDir), "/")
+	err := filepath.WalkDir(hostDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(hostDir, p)
+		if err != nil {
+			return err
+		}
+		name := path.Join(prefix, filepath.ToSlash(rel))
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		hdr := &tar.Header{Name: name, ModTime: info.ModTime(), Format: tar.FormatPAX}
+		switch {
+		case d.IsDir():
+			hdr.Typeflag, hdr.Mode, hdr.Name = tar.TypeDir, 0o755, name+"/"
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			hdr.Typeflag, hdr.Mode, hdr.Linkname = tar.TypeSymlink, 0o777, target
+		case d.Type().IsRegular():
+			hdr.Typeflag, hdr.Size, hdr.Mode = tar.TypeReg, info.Size(), int64(info.Mode().Perm())
+			if mode != 0 {
+				hdr.Mode = mode
+			}
+		default:
+			return nil // sockets, fifos, devices: not copied
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if hdr.Typeflag == tar.TypeReg {
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if _, err := io.CopyN(tw, f, hdr.Size); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		err = tw.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", hostDir, err)
+	}
+	cli, err := dockerClient()
+	if err != nil {
+		return err
+	}
+	if _, err := cli.CopyToContainer(ctx, c.id, client.CopyToContainerOptions{DestinationPath: "/", Content: &buf}); err != nil {
+		return fmt.Errorf("copy %s to %.12s:%s: %w", hostDir, c.id, containerDir, err)
+	}
+	return nil
+}
+
+// CopyBytesTo writes data to containerPath with mode.
+func (c *Container) CopyBytesTo(ctx context.Context, data []byte, containerPath string, mode int64) error {
+	return c.tc.CopyToContainer(ctx, data, containerPath, mode)
+}
+
+// ---- cleanup registry -------------------------------------------------------
+
+var (
+	trackMu sync.Mutex
+	tracked = map[*Container]struct{}{}
+)
+
+// TrackForCleanup registers c for CleanupAll. Start does it for every
+// container; calling it again is harmless. Terminate unregisters.
+func TrackForCleanup(c *Container) {
+	if c == nil {
+		return
+	}
+	trackMu.Lock()
+	defer trackMu.Unlock()
+	select {
+	case <-c.termDone:
+		return
+	default:
+	}
+	tracked[c] = struct{}{}
+}
+
+func untrack(c *Container) {
+	trackMu.Lock()
+	delete(tracked, c)
+	trackMu.Unlock()
+}
+
+// Tracked returns how many containers of this process are still running.
+func Tracked() int {
+	trackMu.Lock()
+	defer trackMu.Unlock()
+	return len(tracked)
+}
+
+// CleanupAll terminates, concurrently, every container of this process that
+// has not been terminated yet. Call it from the SIGINT/SIGTERM handler (and
+// at exit); it is safe to race with the callers' own Terminate calls.
+func CleanupAll(ctx context.Context) error {
+	trackMu.Lock()
+	list := make([]*Container, 0, len(tracked))
+	for c := range tracked {
+		list = append(list, c)
+	}
+	trackMu.Unlock()
+	errs := make([]error, len(list))
+	var wg sync.WaitGroup
+	for i, c := range list {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.Terminate(ctx); err != nil {
+				errs[i] = fmt.Errorf("terminate %.12s: %w", c.id, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// ListLabelled returns the ids of all containers (running or not) that carry
+// LabelKey and every label in extra (key=value).
+func ListLabelled(ctx context.Context, extra map[string]string) ([]string, error) {
+	cli, err := dockerClient()
+	if err != nil {
+		return nil, err
+	}
+	f := client.Filters{}.Add("label", LabelKey+"=1")
+	for k, v := range extra {
+		f = f.Add("label", k+"="+v)
+	}
+	res, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(res.Items))
+	for _, s := range res.Items {
+		ids = append(ids, s.ID)
+	}
+	return ids, nil
+}
+
+// RemoveLeftovers force-removes every container carrying LabelKey, whoever
+// started it (e.g. after a crash or kill -9 of a grader), and returns how many
+// it removed. Do not call it while another daemonlab process is grading.
+func RemoveLeftovers(ctx context.Context) (int, error) {
+	ids, err := ListLabelled(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	cli, _ := dockerClient()
+	n := 0
+	var errs []error
+	for _, id := range ids {
+		_, err := cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+		if err != nil && !cerrdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove %.12s: %w", id, err))
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}

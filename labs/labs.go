@@ -1,0 +1,263 @@
+// Package labs holds the course's lab specs as data — one folder per lab
+// with its assignment text, spec and starter code — embedded in the binary,
+// plus the loader and validator. A spec names the checks that are graded,
+// their points, the expectations the checker judges against and the
+// deadlines of each grading step.
+package labs
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/daemonlab/daemonlab/checker"
+	"github.com/daemonlab/daemonlab/checker/catalogue"
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed */lab.yaml */README.md */starter
+var files embed.FS
+
+// Tiers: host labs are judged by `daemonlab check`, container labs by
+// `daemonlab grade` inside a systemd container.
+const (
+	TierHost      = "host"
+	TierContainer = "container"
+)
+
+// Spec is one lab.
+type Spec struct {
+	ID      string `yaml:"id"`
+	Title   string `yaml:"title"`
+	Tier    string `yaml:"tier"`
+	Summary string `yaml:"summary"`
+	// Unit is the unit file a submission must contain (container labs).
+	Unit string `yaml:"unit"`
+	// Binary is the program the submission builds; it is installed as
+	// /usr/local/bin/<Binary>.
+	Binary string `yaml:"binary"`
+	// Languages the submission may be written in.
+	Languages []string        `yaml:"languages"`
+	Profile   checker.Profile `yaml:"profile"`
+	Deadlines Deadlines       `yaml:"deadlines"`
+	// ReloadEvidence is a text the journal must show after a reload.
+	ReloadEvidence string      `yaml:"reload_evidence"`
+	Checks         []CheckSpec `yaml:"checks"`
+
+	// Dir is the lab's folder inside the embedded tree ("" for a file lab).
+	Dir string `yaml:"-"`
+}
+
+// CheckSpec is one graded check.
+type CheckSpec struct {
+	ID     string  `yaml:"id"`
+	Points float64 `yaml:"points"`
+	// Hidden checks are graded but not listed in the assignment.
+	Hidden bool `yaml:"hidden"`
+}
+
+// Deadlines bound each grading step.
+type Deadlines struct {
+	Build Duration `yaml:"build"`
+	Start Duration `yaml:"start"`
+	// RestartMargin is added to the unit's RestartSec= for the restart check.
+	RestartMargin Duration `yaml:"restart_margin"`
+	Stop          Duration `yaml:"stop"`
+	// Total is the outer watchdog of one submission.
+	Total Duration `yaml:"total"`
+}
+
+// Duration reads "500ms", "10s", "2m" from specs.
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("bad duration %q", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration back.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// MaxScore is the sum of the points of every check.
+func (s *Spec) MaxScore() float64 {
+	total := 0.0
+	for _, c := range s.Checks {
+		total += c.Points
+	}
+	return total
+}
+
+// Points returns the spec of a check id, if graded.
+func (s *Spec) Points(id string) (CheckSpec, bool) {
+	for _, c := range s.Checks {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return CheckSpec{}, false
+}
+
+// Assignment returns the lab's assignment text.
+func (s *Spec) Assignment() string {
+	if s.Dir == "" {
+		return ""
+	}
+	data, _ := files.ReadFile(path.Join(s.Dir, "README.md"))
+	return string(data)
+}
+
+// Starter returns the lab's starter files, by name.
+func (s *Spec) Starter() (map[string][]byte, error) {
+	out := map[string][]byte{}
+	if s.Dir == "" {
+		return out, nil
+	}
+	root := path.Join(s.Dir, "starter")
+	err := fs.WalkDir(files, root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := files.ReadFile(p)
+		out[strings.TrimPrefix(p, root+"/")] = data
+		return err
+	})
+	return out, err
+}
+
+// Parse reads and validates a spec. The profile starts from the default
+// profile: a spec states only what it changes.
+func Parse(data []byte) (*Spec, error) {
+	s := &Spec{Profile: checker.DefaultProfile()}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(s); err != nil {
+		return nil, fmt.Errorf("lab spec: %w", err)
+	}
+	s.applyDefaults()
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Spec) applyDefaults() {
+	def := func(d *Duration, v time.Duration) {
+		if d.Duration == 0 {
+			d.Duration = v
+		}
+	}
+	def(&s.Deadlines.Build, 60*time.Second)
+	def(&s.Deadlines.Start, 15*time.Second)
+	def(&s.Deadlines.RestartMargin, 3*time.Second)
+	def(&s.Deadlines.Stop, 15*time.Second)
+	def(&s.Deadlines.Total, 5*time.Minute)
+}
+
+// Validate reports the first problem of a spec.
+func (s *Spec) Validate() error {
+	errf := func(format string, a ...any) error {
+		return fmt.Errorf("lab %s: %s", s.ID, fmt.Sprintf(format, a...))
+	}
+	if s.ID == "" || s.Title == "" {
+		return fmt.Errorf("lab spec: id and title are required")
+	}
+	switch s.Tier {
+	case TierHost:
+	case TierContainer:
+		if !strings.HasSuffix(s.Unit, ".service") || strings.Contains(s.Unit, "/") {
+			return errf("unit %q must be a NAME.service file name", s.Unit)
+		}
+		if s.Binary == "" || strings.Contains(s.Binary, "/") {
+			return errf("binary %q must be a plain file name", s.Binary)
+		}
+	default:
+		return errf("tier %q is not host or container", s.Tier)
+	}
+	if len(s.Checks) == 0 {
+		return errf("no checks")
+	}
+	seen := map[string]bool{}
+	for _, c := range s.Checks {
+		if _, ok := catalogue.Lookup(c.ID); !ok {
+			return errf("unknown check %q", c.ID)
+		}
+		if seen[c.ID] {
+			return errf("check %q listed twice", c.ID)
+		}
+		seen[c.ID] = true
+		if c.Points < 0 {
+			return errf("check %q has negative points", c.ID)
+		}
+	}
+	for _, l := range s.Languages {
+		if l != "c" && l != "go" && l != "python" {
+			return errf("language %q is not c, go or python", l)
+		}
+	}
+	if err := s.Profile.Validate(); err != nil {
+		return errf("%v", err)
+	}
+	return nil
+}
+
+// List returns every embedded lab, ordered by id.
+func List() ([]*Spec, error) {
+	entries, err := fs.ReadDir(files, ".")
+	if err != nil {
+		return nil, err
+	}
+	var out []*Spec
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		data, err := files.ReadFile(path.Join(e.Name(), "lab.yaml"))
+		if err != nil {
+			continue
+		}
+		s, err := Parse(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Name(), err)
+		}
+		s.Dir = e.Name()
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// Load finds a lab by id ("04", "4") or reads a spec file when given a
+// path (an instructor's own lab).
+func Load(ref string) (*Spec, error) {
+	if strings.Contains(ref, "/") || strings.HasSuffix(ref, ".yaml") || strings.HasSuffix(ref, ".yml") {
+		data, err := os.ReadFile(ref)
+		if err != nil {
+			return nil, fmt.Errorf("reading lab file: %w", err)
+		}
+		return Parse(data)
+	}
+	all, err := List()
+	if err != nil {
+		return nil, err
+	}
+	want := strings.TrimLeft(ref, "0")
+	var ids []string
+	for _, s := range all {
+		if strings.TrimLeft(s.ID, "0") == want {
+			return s, nil
+		}
+		ids = append(ids, s.ID)
+	}
+	return nil, fmt.Errorf("no lab %q (labs: %s)", ref, strings.Join(ids, ", "))
+}
