@@ -31,7 +31,7 @@ type Check struct {
 	Required  bool          `json:"required"`
 	Observed  string        `json:"observed"`
 	Expected  string        `json:"expected"`
-	Hint      string        `json:"hint,omitempty"`
+	Hint      string        `json:"hint"`
 	Details   []string      `json:"details,omitempty"`
 	Course    string        `json:"course,omitempty"`
 	Points    *float64      `json:"points,omitempty"`
@@ -66,12 +66,15 @@ type Report struct {
 	// session and process group.
 	Tree     []string `json:"tree,omitempty"`
 	Checks   []Check  `json:"checks"`
-	Score    *float64 `json:"score,omitempty"`
-	MaxScore *float64 `json:"max_score,omitempty"`
+	// Score is null when the run was not gradable: that is not a zero.
+	Score    *float64 `json:"score"`
+	MaxScore *float64 `json:"max_score"`
 	// Gradable is false when the infrastructure failed (no engine): the
 	// result is then "not gradable", not a zero.
 	Gradable *bool     `json:"gradable,omitempty"`
 	Errors   []string  `json:"errors,omitempty"`
+	// Timings are wall times of the run's steps, in milliseconds.
+	Timings map[string]float64 `json:"timings_ms,omitempty"`
 	Started  time.Time `json:"started"`
 	// DurationMS is the wall time of the whole run.
 	DurationMS float64 `json:"duration_ms"`

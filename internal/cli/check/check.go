@@ -19,6 +19,7 @@ import (
 	"github.com/daemonlab/daemonlab/checker/procfs"
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
 	"github.com/daemonlab/daemonlab/internal/iostreams"
+	"github.com/daemonlab/daemonlab/labs"
 	"github.com/daemonlab/daemonlab/report"
 	"github.com/spf13/cobra"
 )
@@ -35,6 +36,7 @@ type Options struct {
 
 	Format string
 	Output string
+	Lab    string
 
 	// Profile overrides.
 	Cwd            string
@@ -114,6 +116,7 @@ killed at the end, also on failure and on Ctrl-C.`,
 	f.StringVar(&opts.PIDFile, "pidfile", "", "the daemon's pid file (selects the process when no NAME or --pid is given)")
 	f.StringVar(&opts.Format, "format", "text", "output format: "+strings.Join(report.Formats(), ", "))
 	f.StringVarP(&opts.Output, "output", "o", "", "write the report to this file instead of stdout")
+	f.StringVar(&opts.Lab, "lab", "", "judge against a lab's expectations (id or spec file) instead of the default profile")
 	f.StringVar(&opts.Cwd, "cwd", "", "expected working directory (default /)")
 	f.StringSliceVar(&opts.Umask, "umask", nil, "accepted umask values, octal (default 0)")
 	f.StringVar(&opts.Session, "session", "", "required session shape: any, leader (single fork) or non-leader (double fork)")
@@ -137,6 +140,13 @@ killed at the end, also on failure and on Ctrl-C.`,
 // profile applies the flags to the default profile.
 func (o *Options) profile() (checker.Profile, error) {
 	p := checker.DefaultProfile()
+	if o.Lab != "" {
+		lab, err := labs.Load(o.Lab)
+		if err != nil {
+			return p, err
+		}
+		p = lab.Profile
+	}
 	if o.Cwd != "" {
 		p.Cwd = o.Cwd
 	}
@@ -156,7 +166,9 @@ func (o *Options) profile() (checker.Profile, error) {
 	if o.Lock != "" {
 		p.Lock = o.Lock
 	}
-	p.PIDFile = o.PIDFile
+	if o.PIDFile != "" {
+		p.PIDFile = o.PIDFile
+	}
 	p.RequirePIDFile = o.RequirePIDFile || p.RequirePIDFile
 	p.Privileges.User = o.User
 	if o.SIGHUP != "" {

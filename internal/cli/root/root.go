@@ -8,6 +8,9 @@ import (
 
 	"github.com/daemonlab/daemonlab/internal/cli/check"
 	"github.com/daemonlab/daemonlab/internal/cli/explain"
+	"github.com/daemonlab/daemonlab/internal/cli/grade"
+	"github.com/daemonlab/daemonlab/internal/cli/image"
+	"github.com/daemonlab/daemonlab/internal/cli/labs"
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
 	"github.com/daemonlab/daemonlab/internal/iostreams"
 	"github.com/spf13/cobra"
@@ -32,6 +35,9 @@ func NewCmdRoot(ios *iostreams.IOStreams) *cobra.Command {
 	})
 	cmd.AddCommand(check.NewCmdCheck(ios, nil))
 	cmd.AddCommand(explain.NewCmdExplain(ios))
+	cmd.AddCommand(grade.NewCmdGrade(ios, nil))
+	cmd.AddCommand(image.NewCmdImage(ios))
+	cmd.AddCommand(labs.NewCmdLabs(ios))
 	return cmd
 }
 

@@ -1,0 +1,110 @@
+// Package grade implements `daemonlab grade --lab ID DIR`: grade one
+// submission of a container lab inside a fresh systemd container.
+package grade
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/internal/cmdutil"
+	grading "github.com/daemonlab/daemonlab/internal/grade"
+	"github.com/daemonlab/daemonlab/internal/iostreams"
+	"github.com/daemonlab/daemonlab/labs"
+	"github.com/daemonlab/daemonlab/report"
+	"github.com/spf13/cobra"
+)
+
+// Options are the inputs of `daemonlab grade`.
+type Options struct {
+	IO         *iostreams.IOStreams
+	Lab        string
+	Submission string
+	Format     string
+	Output     string
+	JSON       string
+	Image      string
+	Checker    string
+}
+
+// NewCmdGrade builds the command; runF replaces the run function in tests.
+func NewCmdGrade(ios *iostreams.IOStreams, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "grade --lab ID DIR",
+		Short: "Grade a submission inside a fresh systemd container",
+		Long: `Grade one submission of a container lab: copy it into a fresh systemd
+container, build it, install the binary and the unit, then judge the unit
+file, enable, start, Type=, restart after kill -9, reload, the journal and
+stop, and the running daemon itself with the checker.
+
+The result is always complete: a step that could not run is an error worth
+0 points. Exit codes: 0 full marks, 1 points lost, 2 bad input, 3 the
+submission could not be graded (build failed or timed out), 4 no container
+engine (not gradable).`,
+		Example: `  daemonlab grade --lab 04 ./submission
+  daemonlab grade --lab 05 ./submission --json result.json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Submission = args[0]
+			if opts.Lab == "" {
+				return cmdutil.BadInput("--lab is required (see daemonlab labs)")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return run(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Lab, "lab", "", "lab id (04, 05) or a lab spec file")
+	f.StringVar(&opts.Format, "format", "text", "output format: "+strings.Join(report.Formats(), ", "))
+	f.StringVarP(&opts.Output, "output", "o", "", "write the report to this file instead of stdout")
+	f.StringVar(&opts.JSON, "json", "", "also write the JSON result to this file (always complete)")
+	f.StringVar(&opts.Image, "image", "", "systemd image to use (default: build or reuse daemonlab's)")
+	f.StringVar(&opts.Checker, "checker-binary", "", "static daemonlab binary to copy into the container (default: this one)")
+	_ = f.MarkHidden("checker-binary")
+	return cmd
+}
+
+func run(ctx context.Context, o *Options) error {
+	if _, err := report.NewWriter(o.Format, report.Options{}); err != nil {
+		return cmdutil.BadInput("%v", err)
+	}
+	lab, err := labs.Load(o.Lab)
+	if err != nil {
+		return cmdutil.BadInput("%v", err)
+	}
+	if lab.Tier != labs.TierContainer {
+		return cmdutil.BadInput("lab %s is checked on the host: daemonlab check --lab %s ./PROGRAM", lab.ID, lab.ID)
+	}
+	r, outcome, err := grading.Grade(ctx, grading.Options{
+		Lab: lab, Submission: o.Submission, Checker: o.Checker, Image: o.Image, Progress: o.IO.ErrOut,
+	})
+	if errors.Is(err, grading.ErrBadSubmission) {
+		return cmdutil.BadInput("%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	defer func() { _ = containers.CleanupAll(context.WithoutCancel(ctx)) }()
+	if o.JSON != "" {
+		if err := cmdutil.WriteReport(o.IO, r, "json", o.JSON); err != nil {
+			return err
+		}
+	}
+	if err := cmdutil.WriteReport(o.IO, r, o.Format, o.Output); err != nil {
+		return err
+	}
+	switch {
+	case outcome == grading.NoInfra:
+		return cmdutil.Infra(fmt.Errorf("not gradable: %s", strings.Join(r.Errors, "; ")))
+	case outcome == grading.Ungradable:
+		return cmdutil.Ungradable(errors.New("the submission could not be graded"))
+	case !r.Passed():
+		return cmdutil.ErrChecksFailed
+	}
+	return nil
+}

@@ -1,0 +1,306 @@
+package grade
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/labs"
+	"github.com/daemonlab/daemonlab/report"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var (
+	repoRoot = func() string {
+		_, file, _, _ := runtime.Caller(0)
+		return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	}()
+	checkerBin string
+	image      string
+	engineErr  error
+	// sessionLabel marks this run's containers, for the leftover check.
+	sessionLabel = strconv.FormatInt(time.Now().UnixNano(), 36)
+)
+
+const sessionKey = "org.daemonlab.grade-test"
+
+func TestMain(m *testing.M) {
+	os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	ctx := context.Background()
+	engineErr = containers.EngineAvailable(ctx)
+	if engineErr == nil {
+		dir, err := os.MkdirTemp("", "daemonlab-grade-test-")
+		if err != nil {
+			panic(err)
+		}
+		defer os.RemoveAll(dir)
+		checkerBin = filepath.Join(dir, "daemonlab")
+		build := exec.Command("go", "build", "-o", checkerBin, "./cmd/daemonlab")
+		build.Dir, build.Env = repoRoot, append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "building daemonlab: %v\n%s", err, out)
+			os.Exit(1)
+		}
+		if image, _, err = containers.EnsureImage(ctx, os.Stderr); err != nil {
+			fmt.Fprintf(os.Stderr, "systemd image: %v\n", err)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	if engineErr == nil {
+		ids, err := containers.ListLabelled(ctx, map[string]string{sessionKey: sessionLabel})
+		if err != nil || len(ids) > 0 {
+			fmt.Fprintf(os.Stderr, "FAIL: containers left behind by the grader: %v %v\n", ids, err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func requireEngine(t *testing.T) {
+	t.Helper()
+	if engineErr != nil {
+		if os.Getenv("DAEMONLAB_REQUIRE_DOCKER") == "1" {
+			t.Fatalf("DAEMONLAB_REQUIRE_DOCKER=1 but: %v", engineErr)
+		}
+		t.Skipf("no container engine: %v", engineErr)
+	}
+}
+
+// submission assembles a submission directory from reference pieces.
+type submission struct {
+	source   string // copied as mydaemon.c
+	unit     string // copied as mydaemon.service
+	makefile string // optional Makefile content
+	extra    map[string]string
+}
+
+func (s submission) build(t *testing.T) string {
+	dir := t.TempDir()
+	cp := func(from, to string) {
+		data, err := os.ReadFile(filepath.Join(repoRoot, from))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, to), data, 0o644))
+	}
+	if s.source != "" {
+		cp(s.source, "mydaemon.c")
+	}
+	if s.unit != "" {
+		cp(s.unit, "mydaemon.service")
+	}
+	if s.makefile != "" {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "Makefile"), []byte(s.makefile), 0o644))
+	}
+	for name, content := range s.extra {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+	}
+	return dir
+}
+
+func grade(t *testing.T, labID string, dir string, tune func(*labs.Spec)) (*report.Report, Outcome) {
+	t.Helper()
+	lab, err := labs.Load(labID)
+	require.NoError(t, err)
+	if tune != nil {
+		tune(lab)
+	}
+	r, outcome, err := Grade(context.Background(), Options{
+		Lab: lab, Submission: dir, Checker: checkerBin, Image: image,
+		Container: containers.Options{Labels: map[string]string{sessionKey: sessionLabel}},
+	})
+	require.NoError(t, err)
+	require.NotNil(t, r)
+	t.Logf("lab %s: score %v/%v, timings %v", labID, deref(r.Score), deref(r.MaxScore), r.Timings)
+	return r, outcome
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// lost lists the checks that earned less than their points.
+func lost(r *report.Report) []string {
+	out := []string{}
+	for _, c := range r.Checks {
+		if *c.Points < *c.MaxPoints {
+			out = append(out, c.ID)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func explain(r *report.Report) string {
+	s := ""
+	for _, c := range r.Checks {
+		if c.Status != report.Pass {
+			s += fmt.Sprintf("\n  %s %s: %s", c.Status, c.ID, c.Observed)
+		}
+	}
+	return s
+}
+
+const (
+	lab04src  = "reference/labs/04/mydaemon.c"
+	lab04unit = "reference/labs/04/mydaemon.service"
+	textbook  = "reference/c/daemon.c"
+	lab05unit = "reference/labs/05/mydaemon.service"
+	cflags    = "mydaemon: mydaemon.c\n\tcc -O2 -D_GNU_SOURCE -std=c11 %s -o mydaemon mydaemon.c\n"
+)
+
+// TestMutationMatrix: every reference scores full marks; every broken
+// unit or daemon loses exactly the points of the property it breaks.
+func TestMutationMatrix(t *testing.T) {
+	requireEngine(t)
+	tests := []struct {
+		name string
+		lab  string
+		sub  submission
+		lost []string
+	}{
+		{"04 reference", "04", submission{source: lab04src, unit: lab04unit}, nil},
+		{"04 forking daemon under Type=simple", "04", submission{source: textbook, unit: lab04unit, makefile: fmt.Sprintf(cflags, "")}, []string{"unit-type"}},
+		{"04 Restart=no", "04", submission{source: lab04src, unit: "reference/labs/04/broken/restart-no.service"}, []string{"restart"}},
+		{"04 relative ExecStart", "04", submission{source: lab04src, unit: "reference/labs/04/broken/relative-exec.service"}, []string{"unit-syntax"}},
+		{"04 missing [Install]", "04", submission{source: lab04src, unit: "reference/labs/04/broken/no-install.service"}, []string{"unit-enabled"}},
+		{"04 syntax error", "04", submission{source: lab04src, unit: "reference/labs/04/broken/syntax-error.service"}, []string{"unit-syntax"}},
+		{"05 reference", "05", submission{source: textbook, unit: lab05unit, makefile: fmt.Sprintf(cflags, "")}, nil},
+		{"05 launcher exits before the pid file exists", "05", submission{source: textbook, unit: lab05unit, makefile: fmt.Sprintf(cflags, "-DBREAK_READY")}, []string{"unit-type"}},
+		{"05 Type=forking without PIDFile=", "05", submission{source: textbook, unit: "reference/labs/05/broken/no-pidfile.service", makefile: fmt.Sprintf(cflags, "")}, []string{"unit-type"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, outcome := grade(t, tt.lab, tt.sub.build(t), nil)
+			assert.Equal(t, Graded, outcome)
+			want := append([]string{}, tt.lost...)
+			sort.Strings(want)
+			assert.Equal(t, want, lost(r), explain(r))
+			assert.Equal(t, len(tt.lost) == 0, r.Passed())
+		})
+	}
+}
+
+func TestSyntaxErrorIsReportedWithItsLine(t *testing.T) {
+	requireEngine(t)
+	r, _ := grade(t, "04", submission{source: lab04src, unit: "reference/labs/04/broken/syntax-error.service"}.build(t), nil)
+	c, ok := r.Find("unit-syntax")
+	require.True(t, ok)
+	assert.Contains(t, c.Observed, "mydaemon.service:2:")
+}
+
+func TestPathologicalSubmissions(t *testing.T) {
+	requireEngine(t)
+	t.Run("the build hangs", func(t *testing.T) {
+		sub := submission{unit: lab04unit, makefile: "mydaemon:\n\tsleep 1000\n"}
+		start := time.Now()
+		r, outcome := grade(t, "04", sub.build(t), func(l *labs.Spec) { l.Deadlines.Build.Duration = 3 * time.Second })
+		assert.Equal(t, Ungradable, outcome)
+		assert.Less(t, time.Since(start), 30*time.Second)
+		for _, c := range r.Checks {
+			assert.Equal(t, report.Error, c.Status, c.ID)
+			assert.Contains(t, c.Observed, "did not finish within 3s")
+			assert.Zero(t, *c.Points)
+		}
+		require.NotNil(t, r.Score)
+		assert.Zero(t, *r.Score)
+	})
+	t.Run("the service never starts", func(t *testing.T) {
+		sub := submission{unit: lab04unit, extra: map[string]string{"mydaemon.c": "#include <stdio.h>\nint main(void){fputs(\"cannot start: no config\\n\", stderr);return 1;}\n"}}
+		r, outcome := grade(t, "04", sub.build(t), nil)
+		assert.Equal(t, Graded, outcome)
+		c, _ := r.Find("unit-active")
+		assert.Equal(t, report.Fail, c.Status, c.Observed)
+		assert.Contains(t, c.Observed, "ActiveState=")
+		assert.Less(t, *r.Score, *r.MaxScore)
+	})
+	t.Run("the daemon fork-bombs", func(t *testing.T) {
+		bomb := "#include <unistd.h>\nint main(void){for(;;)fork();}\n"
+		sub := submission{unit: lab04unit, extra: map[string]string{"mydaemon.c": bomb}}
+		start := time.Now()
+		r, outcome := grade(t, "04", sub.build(t), func(l *labs.Spec) { l.Deadlines.Total.Duration = 90 * time.Second })
+		assert.NotEqual(t, NoInfra, outcome)
+		assert.Less(t, time.Since(start), 2*time.Minute)
+		assert.Less(t, *r.Score, *r.MaxScore, explain(r))
+		t.Logf("fork bomb graded in %s: %s", time.Since(start).Round(time.Millisecond), explain(r))
+	})
+	t.Run("an empty submission", func(t *testing.T) {
+		r, outcome := grade(t, "04", t.TempDir(), nil)
+		assert.Equal(t, Ungradable, outcome)
+		for _, c := range r.Checks {
+			assert.NotEqual(t, report.Pass, c.Status, c.ID)
+		}
+	})
+}
+
+// TestNoEngineIsNotGradable runs the real CLI with no engine reachable:
+// exit code 4, and still a complete JSON result that is "not gradable",
+// not a zero.
+func TestNoEngineIsNotGradable(t *testing.T) {
+	bin := checkerBin
+	if bin == "" {
+		bin = filepath.Join(t.TempDir(), "daemonlab")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/daemonlab")
+		build.Dir, build.Env = repoRoot, append(os.Environ(), "CGO_ENABLED=0")
+		out, err := build.CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+	result := filepath.Join(t.TempDir(), "result.json")
+	cmd := exec.Command(bin, "grade", "--lab", "04", submission{source: lab04src, unit: lab04unit}.build(t), "--json", result)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix:///nonexistent/docker.sock")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.True(t, errors.As(err, &exit), "%v: %s", err, out)
+	assert.Equal(t, 4, exit.ExitCode(), string(out))
+	assert.Contains(t, string(out), "not gradable")
+
+	data, err := os.ReadFile(result)
+	require.NoError(t, err)
+	var r struct {
+		Gradable *bool            `json:"gradable"`
+		Score    *float64         `json:"score"`
+		MaxScore *float64         `json:"max_score"`
+		Checks   []map[string]any `json:"checks"`
+	}
+	require.NoError(t, json.Unmarshal(data, &r))
+	require.NotNil(t, r.Gradable)
+	assert.False(t, *r.Gradable)
+	assert.Nil(t, r.Score, "not gradable is not a zero")
+	require.NotNil(t, r.MaxScore)
+	assert.Equal(t, 100.0, *r.MaxScore)
+	lab, _ := labs.Load("04")
+	assert.Len(t, r.Checks, len(lab.Checks), "the result is complete")
+	for _, c := range r.Checks {
+		for _, key := range []string{"id", "status", "points", "max_points", "observed", "hint"} {
+			assert.Contains(t, c, key)
+		}
+	}
+}
+
+func TestBadSubmissionPath(t *testing.T) {
+	lab, err := labs.Load("04")
+	require.NoError(t, err)
+	_, _, err = Grade(context.Background(), Options{Lab: lab, Submission: filepath.Join(t.TempDir(), "missing")})
+	assert.True(t, errors.Is(err, ErrBadSubmission))
+}
+
+func TestParseSpan(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"500ms": 500 * time.Millisecond, "1s": time.Second, "1min 30s": 90 * time.Second, "100ms": 100 * time.Millisecond, "": 0, "infinity": 0,
+	} {
+		assert.Equal(t, want, parseSpan(in), in)
+	}
+}
