@@ -64,18 +64,18 @@ type Report struct {
 	Target *Target `json:"target,omitempty"`
 	// Tree is a one-line picture of where the target sits: ancestors,
 	// session and process group.
-	Tree     []string `json:"tree,omitempty"`
-	Checks   []Check  `json:"checks"`
+	Tree   []string `json:"tree,omitempty"`
+	Checks []Check  `json:"checks"`
 	// Score is null when the run was not gradable: that is not a zero.
 	Score    *float64 `json:"score"`
 	MaxScore *float64 `json:"max_score"`
 	// Gradable is false when the infrastructure failed (no engine): the
 	// result is then "not gradable", not a zero.
-	Gradable *bool     `json:"gradable,omitempty"`
-	Errors   []string  `json:"errors,omitempty"`
+	Gradable *bool    `json:"gradable,omitempty"`
+	Errors   []string `json:"errors,omitempty"`
 	// Timings are wall times of the run's steps, in milliseconds.
 	Timings map[string]float64 `json:"timings_ms,omitempty"`
-	Started  time.Time `json:"started"`
+	Started time.Time          `json:"started"`
 	// DurationMS is the wall time of the whole run.
 	DurationMS float64 `json:"duration_ms"`
 }

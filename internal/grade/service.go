@@ -438,4 +438,3 @@ func parseSpan(s string) time.Duration {
 	}
 	return total
 }
-
