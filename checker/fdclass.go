@@ -127,6 +127,11 @@ func (j *judgement) classifyFD(fd procfs.FD) (fdVerdict, string) {
 	if fd.IsCharDevice() {
 		return fdOK, "device"
 	}
+	if fd.IsRegular() && (strings.HasPrefix(fd.Target, "/proc/") || strings.HasPrefix(fd.Target, "/sys/")) {
+		// Runtimes and daemons keep kernel interfaces open: the Go runtime
+		// reads its cgroup CPU quota, rsyslog reads /proc/kmsg.
+		return fdOK, "kernel interface"
+	}
 	if fd.IsRegular() && fd.HasInfo && fd.Info.AccessMode() != "r" && fd.Info.Flags&unix.O_APPEND != 0 {
 		return fdOK, "log file"
 	}

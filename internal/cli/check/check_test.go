@@ -1,0 +1,441 @@
+package check
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/daemonlab/daemonlab/checker"
+	"github.com/daemonlab/daemonlab/internal/cmdutil"
+	"github.com/daemonlab/daemonlab/internal/iostreams"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var (
+	repoRoot = func() string {
+		_, file, _, _ := runtime.Caller(0)
+		return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
+	}()
+	// token marks every process this package starts, for the leak scan.
+	token = "dlcheck" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	bin   string
+)
+
+func TestMain(m *testing.M) {
+	for _, dir := range []string{"reference/c", "reference/go"} {
+		if out, err := exec.Command("make", "-s", "-C", filepath.Join(repoRoot, dir)).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", dir, err, out)
+			os.Exit(1)
+		}
+	}
+	dir, _ := os.MkdirTemp("", "daemonlab-check-test-")
+	_ = os.Chmod(dir, 0o755) // the test runs the binary as nobody too
+	bin = filepath.Join(dir, "daemonlab")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/daemonlab")
+	build.Dir = repoRoot
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building daemonlab: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	if leaks := leaked(); len(leaks) > 0 {
+		fmt.Fprintf(os.Stderr, "LEAK: still alive: %v\n", leaks)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// leaked lists live (non-zombie) processes carrying the token.
+func leaked() []string {
+	entries, _ := os.ReadDir("/proc")
+	var out []string
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil {
+			if i := bytes.LastIndexByte(st, ')'); i > 0 && len(st) > i+2 && st[i+2] == 'Z' {
+				continue
+			}
+		}
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		environ, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if pid != os.Getpid() && (bytes.Contains(cmdline, []byte(token)) || bytes.Contains(environ, []byte(token))) {
+			out = append(out, fmt.Sprintf("%d %s", pid, bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})))
+		}
+	}
+	return out
+}
+
+// runCLI runs the check command in-process with swapped streams.
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ios, _, out, errOut := iostreams.Test()
+	cmd := NewCmdCheck(ios, nil)
+	cmd.SetArgs(args)
+	cmd.SetOut(out)
+	cmd.SetErr(errOut)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), errOut.String() + errString(err), cmdutil.Code(err)
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+type jsonReport struct {
+	Target struct {
+		PID int `json:"pid"`
+	} `json:"target"`
+	Checks []struct {
+		ID       string `json:"id"`
+		Status   string `json:"status"`
+		Observed string `json:"observed"`
+		Expected string `json:"expected"`
+		Hint     string `json:"hint"`
+	} `json:"checks"`
+}
+
+func parse(t *testing.T, out string) jsonReport {
+	t.Helper()
+	var r jsonReport
+	require.NoError(t, json.Unmarshal([]byte(out), &r), out)
+	return r
+}
+
+func (r jsonReport) status(id string) string {
+	for _, c := range r.Checks {
+		if c.ID == id {
+			return c.Status
+		}
+	}
+	return "missing"
+}
+
+func (r jsonReport) failing() []string {
+	var ids []string
+	for _, c := range r.Checks {
+		if c.Status == "fail" || c.Status == "error" {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids
+}
+
+func (r jsonReport) String() string {
+	var b strings.Builder
+	for _, c := range r.Checks {
+		fmt.Fprintf(&b, "\n  %s %s: %s", c.Status, c.ID, c.Observed)
+	}
+	return b.String()
+}
+
+// terminalShell is what a user does: a shell on a terminal runs the
+// command, then stays at its prompt (here: sleeps). The test process is not
+// a subreaper, so orphans go to init, as on a real machine.
+type terminalShell struct {
+	cmd *exec.Cmd
+	ptm *os.File
+	dir string
+}
+
+// startFromTerminal runs script with sh on a fresh pseudo-terminal whose
+// session it leads. The script runs in dir, which carries the token.
+func startFromTerminal(t *testing.T, script string) *terminalShell {
+	t.Helper()
+	dir, err := os.MkdirTemp("", token+"-")
+	require.NoError(t, err)
+	cmd := exec.Command("sh", "-c", script+"; exec sleep 100000")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DAEMONLAB_TEST_TOKEN="+token)
+	ptm, err := pty.Start(cmd)
+	require.NoError(t, err)
+	go func() { _, _ = bytes.NewBuffer(nil).ReadFrom(ptm) }()
+	ts := &terminalShell{cmd: cmd, ptm: ptm, dir: dir}
+	t.Cleanup(ts.stop)
+	return ts
+}
+
+// stop kills the processes this shell started (they carry its directory
+// in their arguments, or the token in their environment and the shell's
+// terminal session), by pid, then the shell, and removes the directory.
+func (ts *terminalShell) stop() {
+	for _, l := range leaked() {
+		pid, err := strconv.Atoi(strings.Fields(l)[0])
+		if err == nil && (strings.Contains(l, ts.dir) || sameSession(pid, ts.cmd.Process.Pid)) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	_ = ts.cmd.Process.Kill()
+	_ = ts.cmd.Wait()
+	ts.ptm.Close()
+	os.RemoveAll(ts.dir)
+}
+
+func sameSession(pid, leader int) bool {
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(st[bytes.LastIndexByte(st, ')')+1:]))
+	return len(f) > 3 && f[3] == strconv.Itoa(leader)
+}
+
+// waitPIDFile polls until the pid file names a live process.
+func waitPIDFile(t *testing.T, path string) int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for delay := time.Millisecond; ; delay = min(delay*2, 50*time.Millisecond) {
+		if raw, err := os.ReadFile(path); err == nil {
+			if pid, err := checker.ParsePID(raw); err == nil && syscall.Kill(pid, 0) == nil {
+				return pid
+			}
+		}
+		require.False(t, time.Now().After(deadline), "no live pid in %s", path)
+		time.Sleep(delay)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	zombie := exec.Command("true")
+	require.NoError(t, zombie.Start())
+	// Not waited for (yet): it stays a zombie until the cleanup reaps it.
+	t.Cleanup(func() { _ = zombie.Wait() })
+	require.Eventually(t, func() bool {
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", zombie.Process.Pid))
+		return err == nil && bytes.Contains(st, []byte(") Z "))
+	}, 5*time.Second, 5*time.Millisecond)
+
+	missing := filepath.Join(t.TempDir(), "missing.pid")
+	stale := filepath.Join(t.TempDir(), "stale.pid")
+	require.NoError(t, os.WriteFile(stale, []byte("999999\n"), 0o644))
+	junk := filepath.Join(t.TempDir(), "junk.pid")
+	require.NoError(t, os.WriteFile(junk, []byte("not-a-pid\n"), 0o644))
+	tests := []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"nothing to check", nil, "what should I check"},
+		{"unknown pid", []string{"--pid", "999999"}, "no process with pid 999999"},
+		{"negative pid", []string{"--pid", "-4"}, "positive"},
+		{"zombie", []string{"--pid", strconv.Itoa(zombie.Process.Pid)}, "zombie"},
+		{"kernel thread", []string{"--pid", "2"}, "kernel thread"},
+		{"unknown name", []string{"no-such-daemon-" + token}, "no running process"},
+		{"both name and pid", []string{"cron", "--pid", "1"}, "not both"},
+		{"missing pid file", []string{"--pidfile", missing}, "reading pid file"},
+		{"stale pid file", []string{"--pidfile", stale}, "stale pid file"},
+		{"junk pid file", []string{"--pidfile", junk}, "not a pid"},
+		{"bad format", []string{"--pid", strconv.Itoa(os.Getpid()), "--format", "yaml"}, "unknown format"},
+		{"bad umask", []string{"--pid", strconv.Itoa(os.Getpid()), "--umask", "999"}, "umask"},
+		{"bad session", []string{"--pid", strconv.Itoa(os.Getpid()), "--session", "maybe"}, "session"},
+		{"unknown probe", []string{"--pid", strconv.Itoa(os.Getpid()), "--probe", "sigkill"}, "unknown probe"},
+		{"launch a directory", []string{"./"}, "not an executable"},
+		{"unknown lab", []string{"--pid", "1", "--lab", "42"}, "no lab"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, code := runCLI(t, tt.args...)
+			assert.Equal(t, cmdutil.ExitBadInput, code, stderr)
+			assert.Contains(t, stderr, tt.says)
+			assert.NotContains(t, stderr, "goroutine", "no stack traces")
+		})
+	}
+}
+
+func TestSeveralProcessesOfThatName(t *testing.T) {
+	name := "dl" + token[len(token)-8:]
+	prog := filepath.Join(t.TempDir(), name)
+	data, err := os.ReadFile("/bin/sleep")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(prog, data, 0o755))
+	var pids []int
+	for i := 0; i < 2; i++ {
+		c := exec.Command(prog, "1000")
+		require.NoError(t, c.Start())
+		pids = append(pids, c.Process.Pid)
+		t.Cleanup(func() { _ = c.Process.Kill(); _ = c.Wait() })
+	}
+	out, stderr, code := runCLI(t, name)
+	assert.Equal(t, cmdutil.ExitBadInput, code, out)
+	assert.Contains(t, stderr, "2 processes are called")
+	for _, pid := range pids {
+		assert.Contains(t, stderr, strconv.Itoa(pid))
+	}
+}
+
+func TestAttachReferencesPassEveryCheck(t *testing.T) {
+	for _, ref := range []string{"reference/c/bin/refdaemon", "reference/go/bin/refdaemon-go", "reference/python/refdaemon.py"} {
+		t.Run(filepath.Base(ref), func(t *testing.T) {
+			ts := startFromTerminal(t, "true")
+			pidfile := filepath.Join(ts.dir, "ref.pid")
+			ts2 := startFromTerminal(t, filepath.Join(repoRoot, ref)+" -p "+pidfile)
+			_ = ts2
+			pid := waitPIDFile(t, pidfile)
+			out, stderr, code := runCLI(t, "--pidfile", pidfile, "--format", "json")
+			r := parse(t, out)
+			assert.Equal(t, pid, r.Target.PID)
+			assert.Equal(t, cmdutil.ExitOK, code, stderr+r.String())
+			for _, c := range r.Checks {
+				assert.Contains(t, []string{"pass", "skip"}, c.Status, "%s: %s", c.ID, c.Observed)
+			}
+			// by name too: the text report has the tree and one line per check
+			text, _, code := runCLI(t, "--pid", strconv.Itoa(pid), "--pidfile", pidfile)
+			assert.Equal(t, cmdutil.ExitOK, code)
+			assert.Contains(t, text, "tree: ")
+			assert.Contains(t, text, "✓ parent")
+		})
+	}
+}
+
+// A nohup'ed background job of a terminal shell is not a daemon.
+func TestNohupFromATerminalIsNotADaemon(t *testing.T) {
+	ts := startFromTerminal(t, "nohup sleep 100000 & echo $! > bg.pid")
+	pid := waitPIDFile(t, filepath.Join(ts.dir, "bg.pid"))
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	out, _, code := runCLI(t, "--pid", strconv.Itoa(pid), "--format", "json")
+	r := parse(t, out)
+	assert.Equal(t, cmdutil.ExitFailed, code)
+	for _, id := range []string{"no-tty", "session", "stdio"} {
+		assert.Equal(t, "fail", r.status(id), "%s%s", id, r)
+	}
+}
+
+// setsid -f detaches from the terminal but keeps its stdio.
+func TestSetsidKeepsTheTerminalsStdio(t *testing.T) {
+	ts := startFromTerminal(t, "setsid -f sh -c 'echo $$ > bg.pid; exec sleep 100000'")
+	pid := waitPIDFile(t, filepath.Join(ts.dir, "bg.pid"))
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	// wait for the exec to replace sh
+	require.Eventually(t, func() bool {
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		return strings.TrimSpace(string(comm)) == "sleep"
+	}, 5*time.Second, 5*time.Millisecond)
+	out, stderr, code := runCLI(t, "--pid", strconv.Itoa(pid), "--format", "json")
+	require.NotEmpty(t, out, stderr)
+	r := parse(t, out)
+	assert.Equal(t, cmdutil.ExitFailed, code)
+	assert.Equal(t, "fail", r.status("stdio"), r.String())
+	assert.Equal(t, "pass", r.status("session"), r.String())
+	assert.NotEqual(t, "fail", r.status("no-tty"), r.String())
+}
+
+// Attach mode sees these broken variants for what they are, from /proc
+// alone: each fails its own check and no other.
+func TestAttachBrokenVariants(t *testing.T) {
+	for variant, want := range map[string]string{
+		"cwd": "cwd", "stdio": "stdio", "devnull": "fds", "session": "session",
+		"pidfile": "pidfile", "lock": "lock", "tty": "no-tty", "parent": "parent",
+	} {
+		t.Run(variant, func(t *testing.T) {
+			ts := startFromTerminal(t, "true")
+			pidfile := filepath.Join(ts.dir, "d.pid")
+			startFromTerminal(t, filepath.Join(repoRoot, "reference/c/bin/broken-"+variant)+" -p "+pidfile)
+			waitPIDFile(t, pidfile)
+			out, stderr, code := runCLI(t, "--pidfile", pidfile, "--format", "json")
+			require.NotEmpty(t, out, stderr)
+			r := parse(t, out)
+			assert.Equal(t, cmdutil.ExitFailed, code)
+			assert.Equal(t, []string{want}, r.failing(), "%s\n%s", r.String(), out)
+		})
+	}
+}
+
+// A signal blocked by the launcher and never unblocked can never be
+// delivered: attach mode sees it when it is blocked in every thread.
+func TestAttachInheritedSignalMask(t *testing.T) {
+	// sh resets the mask it inherits, so block right before the exec.
+	const block = `python3 -c 'import os,signal,sys; signal.pthread_sigmask(signal.SIG_BLOCK,[signal.SIGUSR1]); os.execv(sys.argv[1], sys.argv[1:])' `
+	for variant, want := range map[string]string{"refdaemon": "pass", "broken-sigmask": "fail"} {
+		t.Run(variant, func(t *testing.T) {
+			ts := startFromTerminal(t, "true")
+			pidfile := filepath.Join(ts.dir, "d.pid")
+			startFromTerminal(t, block+filepath.Join(repoRoot, "reference/c/bin/"+variant)+" -p "+pidfile)
+			waitPIDFile(t, pidfile)
+			out, _, _ := runCLI(t, "--pidfile", pidfile, "--format", "json")
+			r := parse(t, out)
+			assert.Equal(t, want, r.status("sigmask"), r.String())
+		})
+	}
+}
+
+// Another user's process: what cannot be read is "unknown", never "fail".
+func TestAnotherUsersProcessIsUnknownNotFail(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run the checker as nobody")
+	}
+	ts := startFromTerminal(t, "true")
+	pidfile := filepath.Join(ts.dir, "ref.pid")
+	startFromTerminal(t, filepath.Join(repoRoot, "reference/c/bin/refdaemon")+" -p "+pidfile)
+	pid := waitPIDFile(t, pidfile)
+	cmd := exec.Command(bin, "check", "--pid", strconv.Itoa(pid), "--format", "json")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.Output()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		t.Logf("exit %d", exit.ExitCode())
+	}
+	r := parse(t, string(out))
+	for _, id := range []string{"cwd", "fds", "stdio", "env"} {
+		assert.Equal(t, "unknown", r.status(id), "%s%s", id, r)
+	}
+	assert.Empty(t, r.failing(), r.String())
+	assert.NoError(t, err, "unknowns do not fail the run")
+}
+
+// Ctrl-C in the middle of a launch-mode run: the checker cleans up on the
+// way out, nothing of the run survives.
+func TestInterruptKillsTheWholeRun(t *testing.T) {
+	dir, err := os.MkdirTemp("", token+"-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	pidfile := filepath.Join(dir, "d.pid")
+	// broken-sigterm ignores SIGTERM: the sigterm probe would wait a minute
+	cmd := exec.Command(bin, "check", filepath.Join(repoRoot, "reference/c/bin/broken-sigterm"),
+		"--pidfile", pidfile, "--term-timeout", "60s", "--", "-p", pidfile)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	// wait until the daemon is up, then until the sigterm probe is waiting
+	waitPIDFile(t, pidfile)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("daemonlab did not stop on Ctrl-C:\n%s", out.String())
+	}
+	assert.Empty(t, leakedIn(dir), "processes of the interrupted run survive:\n%s", out.String())
+}
+
+// leakedIn lists live processes whose arguments mention dir.
+func leakedIn(dir string) []string {
+	var out []string
+	for _, l := range leaked() {
+		if strings.Contains(l, dir) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
