@@ -38,7 +38,7 @@ func dockerClient() (*client.Client, error) {
 	if sharedCli != nil {
 		return sharedCli, nil
 	}
-	cli, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+	cli, err := client.New(client.FromEnv)
 	if err != nil {
 		return nil, fmt.Errorf("%w: docker client: %v", ErrNoEngine, err)
 	}

@@ -106,11 +106,3 @@ func (r *reaper) exit(pid int) (Exit, bool, <-chan struct{}) {
 	e, ok := r.exits[pid]
 	return e, ok, r.changed
 }
-
-// forget drops a recorded exit once its pid has been dealt with, so a
-// recycled pid is not mistaken for it.
-func (r *reaper) forget(pid int) {
-	r.mu.Lock()
-	delete(r.exits, pid)
-	r.mu.Unlock()
-}

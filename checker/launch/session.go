@@ -35,6 +35,9 @@ type Config struct {
 	MarkerFD int
 	// Canary is set in the environment as CanaryName=<run id>.
 	CanaryName string
+	// Groups are the supplementary groups the program starts with when the
+	// checker runs as root (a root login has group 0).
+	Groups []int
 	// Env is the base environment (default: the checker's own).
 	Env []string
 }
@@ -45,7 +48,7 @@ func DefaultConfig(program string, args []string) Config {
 	return Config{
 		Program: program, Args: args, Umask: 0o077,
 		Blocked: []syscall.Signal{syscall.SIGUSR1}, Ignored: []syscall.Signal{syscall.SIGINT},
-		MarkerFD: 9, CanaryName: "DAEMONLAB_CANARY",
+		MarkerFD: 9, CanaryName: "DAEMONLAB_CANARY", Groups: []int{0},
 	}
 }
 
@@ -120,7 +123,6 @@ type Run struct {
 	ptm      *os.File
 	status   chan string
 	exit     *Exit
-	startErr error
 }
 
 // Launch starts the program once, from a new terminal session.
@@ -150,6 +152,7 @@ func (s *Session) Launch(ctx context.Context) (*Run, error) {
 		shimBlockEnv+"="+joinSignals(s.cfg.Blocked),
 		shimIgnoreEnv+"="+joinSignals(s.cfg.Ignored),
 		shimMarkerEnv+"="+strconv.Itoa(s.cfg.MarkerFD),
+		shimGroupsEnv+"="+joinInts(s.cfg.Groups),
 	)
 	if s.cfg.CanaryName != "" {
 		env = append(env, s.cfg.CanaryName+"="+s.Canary)
@@ -364,4 +367,12 @@ func killAll(fs procfs.FS, r *reaper, limit time.Duration) error {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+func joinInts(v []int) string {
+	parts := make([]string, len(v))
+	for i, n := range v {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, ",")
 }

@@ -26,6 +26,7 @@ const (
 	shimBlockEnv  = "DAEMONLAB_LAUNCH_BLOCK"
 	shimIgnoreEnv = "DAEMONLAB_LAUNCH_IGNORE"
 	shimMarkerEnv = "DAEMONLAB_LAUNCH_MARKER_FD"
+	shimGroupsEnv = "DAEMONLAB_LAUNCH_GROUPS"
 	shimStatusFD  = 3 // status pipe, as ExtraFiles[0]
 	shimMarkerFD  = 4 // marker file, as ExtraFiles[1]
 )
@@ -53,6 +54,19 @@ func shimMain(args []string) int {
 			return fail("shim: umask %q", v)
 		}
 		syscall.Umask(int(m))
+	}
+	if v := os.Getenv(shimGroupsEnv); v != "" && os.Geteuid() == 0 {
+		// A root login has supplementary groups; a daemon that drops to
+		// another user without setgroups() keeps them.
+		var groups []int
+		for _, f := range strings.Split(v, ",") {
+			if g, err := strconv.Atoi(f); err == nil {
+				groups = append(groups, g)
+			}
+		}
+		if err := syscall.Setgroups(groups); err != nil {
+			return fail("shim: setgroups: %v", err)
+		}
 	}
 	for _, s := range splitSignals(os.Getenv(shimIgnoreEnv)) {
 		// SIG_IGN survives fork and exec; Go leaves ignored signals alone.

@@ -247,8 +247,7 @@ func (g *grader) restart(ctx context.Context) {
 		g.set("restart", report.Error, "the service is not running", "")
 		return
 	}
-	restartSec := parseSpan(p["RestartUSec"])
-	limit := restartSec + g.lab.Deadlines.RestartMargin.Duration
+	limit := parseSpan(p["RestartUSec"]) + g.lab.Deadlines.RestartMargin.Duration
 	t := time.Now()
 	if _, err := g.exec(ctx, 10*time.Second, "kill", "-9", strconv.Itoa(old)); err != nil {
 		g.set("restart", report.Error, "kill -9 could not run: "+err.Error(), "")
