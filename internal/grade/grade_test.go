@@ -250,14 +250,15 @@ func TestPathologicalSubmissions(t *testing.T) {
 // exit code 4, and still a complete JSON result that is "not gradable",
 // not a zero.
 func TestNoEngineIsNotGradable(t *testing.T) {
-	bin := checkerBin
-	if bin == "" {
-		bin = filepath.Join(t.TempDir(), "daemonlab")
-		build := exec.Command("go", "build", "-o", bin, "./cmd/daemonlab")
+	// the real pair of binaries: daemonlab hands grade over to daemonlab-grade
+	dir := t.TempDir()
+	for _, name := range []string{"daemonlab", "daemonlab-grade"} {
+		build := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./cmd/"+name)
 		build.Dir, build.Env = repoRoot, append(os.Environ(), "CGO_ENABLED=0")
 		out, err := build.CombinedOutput()
 		require.NoError(t, err, string(out))
 	}
+	bin := filepath.Join(dir, "daemonlab")
 	result := filepath.Join(t.TempDir(), "result.json")
 	cmd := exec.Command(bin, "grade", "--lab", "04", submission{source: lab04src, unit: lab04unit}.build(t), "--json", result)
 	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix:///nonexistent/docker.sock")

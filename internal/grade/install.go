@@ -67,11 +67,11 @@ func (g *grader) install(ctx context.Context) (Outcome, bool) {
 		g.failAll("not gradable: copying the submission failed")
 		return NoInfra, false
 	}
-	self := g.o.Checker
-	if self == "" {
-		self, _ = os.Executable()
+	checker := g.o.Checker
+	if checker == "" {
+		checker = defaultChecker()
 	}
-	if err := g.c.CopyFileTo(ctx, self, checkerPath, 0o755); err != nil {
+	if err := g.c.CopyFileTo(ctx, checker, checkerPath, 0o755); err != nil {
 		g.errors = append(g.errors, err.Error())
 		g.failAll("not gradable: copying the checker failed")
 		return NoInfra, false
@@ -153,4 +153,18 @@ func (g *grader) hostGoBuild(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("%v: %s", err, strings.Join(lastLines(string(out), 3), " ⏎ "))
 	}
 	return dir, nil
+}
+
+// defaultChecker is the daemonlab binary installed next to this one
+// (daemonlab-grade), else this executable itself.
+func defaultChecker() string {
+	self, err := os.Executable()
+	if err != nil {
+		return "daemonlab"
+	}
+	sibling := filepath.Join(filepath.Dir(self), "daemonlab")
+	if st, err := os.Stat(sibling); err == nil && !st.IsDir() {
+		return sibling
+	}
+	return self
 }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Whole-process timings, median of repeated runs:
+#  1. daemonlab check --pid N (static checks) vs ps -o pid,ppid,sid,pgid,tty,comm -p N
+#  2. launch-mode check of the C reference with every probe
+#  3. grading the lab 04 reference in a systemd container (when an engine answers)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TESTCONTAINERS_RYUK_DISABLED=true
+work=$(mktemp -d /tmp/daemonlab-bench.XXXXXX)
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+echo "greeting=hello" > "$work/conf"
+reference/c/bin/refdaemon -p "$work/ref.pid" -c "$work/conf" -s "$work/state"
+pid=$(cat "$work/ref.pid")
+
+python3 - "$pid" "$work" <<'PY'
+import os, statistics, subprocess, sys, time
+pid, work = sys.argv[1], sys.argv[2]
+def median_ms(cmd, n, check=False):
+    xs = []
+    for _ in range(n):
+        t = time.perf_counter()
+        r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        xs.append((time.perf_counter() - t) * 1000)
+        if check and r.returncode != 0:
+            sys.exit(f"{cmd[:3]} exited {r.returncode}")
+    return statistics.median(xs)
+ps = median_ms(["ps", "-o", "pid,ppid,sid,pgid,tty,comm", "-p", pid], 300)
+dl = median_ms(["bin/daemonlab", "check", "--pid", pid, "--pidfile", f"{work}/ref.pid", "--format", "json"], 300, check=True)
+print(f"check --pid (13 static checks): median {dl:.2f} ms; ps: median {ps:.2f} ms; ratio {dl/ps:.2f} (target <= 1.5)")
+os.kill(int(pid), 15)
+p = f"{work}/launch.pid"
+launch = median_ms(["bin/daemonlab", "check", "reference/c/bin/refdaemon", "--pidfile", p,
+                    "--reload-touch", f"{work}/conf=greeting=again", "--reload-expect", f"{work}/state=greeting=again",
+                    "--", "-p", p, "-c", f"{work}/conf", "-s", f"{work}/state"], 30, check=True)
+print(f"launch mode, all probes (ready, single-instance, sighup, sigterm, stale-pidfile): median {launch:.0f} ms (target < 1000)")
+PY
+pid=""
+
+if docker info >/dev/null 2>&1; then
+  sub="$work/sub"; mkdir -p "$sub"
+  cp reference/labs/04/mydaemon.c reference/labs/04/mydaemon.service "$sub/"
+  bin/daemonlab image build >/dev/null
+  python3 - "$sub" <<'PY'
+import json, statistics, subprocess, sys, time
+sub = sys.argv[1]
+walls, downs = [], []
+for _ in range(5):
+    t = time.perf_counter()
+    subprocess.run(["bin/daemonlab", "grade", "--lab", "04", sub, "--json", f"{sub}.json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    walls.append(time.perf_counter() - t)
+    downs.append(json.load(open(f"{sub}.json"))["timings_ms"]["teardown"])
+print(f"grade lab 04 reference (image cached): median {statistics.median(walls):.2f} s (target < 5 s); tear-down median {statistics.median(downs):.0f} ms (target < 500 ms)")
+PY
+else
+  echo "grade benchmark skipped: no Docker engine"
+fi
