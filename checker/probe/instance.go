@@ -33,13 +33,10 @@ func SingleInstance(ctx context.Context, sess *launch.Session, fs procfs.FS, fir
 	}
 	pidBefore := readFile(pf.Path)
 
-	run, err := sess.Launch(ctx)
+	run, exit, exited, err := launchAndWait(ctx, sess, opts)
 	if err != nil {
 		return mk(report.Error, "could not start a second copy: "+err.Error(), "")
 	}
-	lctx, cancel := context.WithTimeout(ctx, opts.LaunchTimeout)
-	exit, exited := run.WaitLauncher(lctx)
-	cancel()
 	// Wait for everything the second start created to end.
 	var exits []launch.Exit
 	var survivors []int
@@ -124,13 +121,10 @@ func StalePIDFile(ctx context.Context, sess *launch.Session, fs procfs.FS, old l
 	if err := os.WriteFile(pf.Path, []byte(fmt.Sprintf("%d\n", dead)), 0o644); err != nil {
 		return mk(report.Error, "could not plant a stale pid file: "+err.Error(), "")
 	}
-	run, err := sess.Launch(ctx)
+	run, exit, exited, err := launchAndWait(ctx, sess, opts)
 	if err != nil {
 		return mk(report.Error, "could not start again: "+err.Error(), "")
 	}
-	lctx, cancel := context.WithTimeout(ctx, opts.LaunchTimeout)
-	exit, exited := run.WaitLauncher(lctx)
-	cancel()
 	hint := "decide \"already running\" by the lock, not by the pid file's existence or content: a crashed daemon leaves its pid file behind."
 	if !exited {
 		return mk(report.Fail, fmt.Sprintf("with a stale pid file (naming dead pid %d) the launcher did not return within %s", dead, opts.LaunchTimeout), hint)

@@ -54,15 +54,12 @@ func (o Options) wants(id string) bool {
 // a complete report; the caller closes the session (killing everything).
 func LaunchCheck(ctx context.Context, sess *launch.Session, fs procfs.FS, prof checker.Profile, opts Options) *report.Report {
 	r := &report.Report{Tool: "daemonlab", Mode: "check (launch)", Started: time.Now()}
-	run, err := sess.Launch(ctx)
+	run, exit, exited, err := launchAndWait(ctx, sess, opts)
 	if err != nil {
 		r.Errors = append(r.Errors, err.Error())
 		r.Checks = errorChecks(prof, "the program could not be started: "+err.Error())
 		return r
 	}
-	lctx, cancel := context.WithTimeout(ctx, opts.LaunchTimeout)
-	exit, exited := run.WaitLauncher(lctx)
-	cancel()
 
 	ready := judgeReady(sess, fs, prof.PIDFile, run, exit, exited, opts.LaunchTimeout)
 	pid := waitDaemon(ctx, sess, fs, prof.PIDFile, run, exited, opts.DaemonTimeout)
@@ -221,11 +218,8 @@ func topmost(fs procfs.FS, pids []int) int {
 // the target is no longer alive.
 func withDaemon(ctx context.Context, sess *launch.Session, fs procfs.FS, prof checker.Profile, opts Options, t *Target, pf *checker.PIDFile, id string, probe func(Target, checker.PIDFile) report.Check) report.Check {
 	if t.ID.PID > 1 && !t.ID.Alive(fs) {
-		run, err := sess.Launch(ctx)
+		run, _, exited, err := launchAndWait(ctx, sess, opts)
 		if err == nil {
-			lctx, cancel := context.WithTimeout(ctx, opts.LaunchTimeout)
-			_, exited := run.WaitLauncher(lctx)
-			cancel()
 			if pid := waitDaemon(ctx, sess, fs, prof.PIDFile, run, exited, opts.DaemonTimeout); pid != 0 {
 				if fresh, err := launch.IdentityOf(fs, pid); err == nil {
 					t.ID = fresh
@@ -240,4 +234,17 @@ func withDaemon(ctx context.Context, sess *launch.Session, fs procfs.FS, prof ch
 		}
 	}
 	return probe(*t, *pf)
+}
+
+// launchAndWait starts the program once more and waits (within the launch
+// deadline) for the launcher to return.
+func launchAndWait(ctx context.Context, sess *launch.Session, opts Options) (*launch.Run, launch.Exit, bool, error) {
+	run, err := sess.Launch(ctx)
+	if err != nil {
+		return run, launch.Exit{}, false, err
+	}
+	lctx, cancel := context.WithTimeout(ctx, opts.LaunchTimeout)
+	defer cancel()
+	exit, exited := run.WaitLauncher(lctx)
+	return run, exit, exited, nil
 }

@@ -3,18 +3,8 @@
 package main
 
 import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
-
 	"github.com/daemonlab/daemonlab/internal/cli/graderoot"
-	"github.com/daemonlab/daemonlab/internal/iostreams"
+	"github.com/daemonlab/daemonlab/internal/cmdutil"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := graderoot.Main(ctx, iostreams.System(), os.Args[1:])
-	stop()
-	os.Exit(code)
-}
+func main() { cmdutil.RunMain(graderoot.Main) }

@@ -4,6 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/daemonlab/daemonlab/report"
+	"github.com/spf13/pflag"
 
 	"github.com/daemonlab/daemonlab/internal/iostreams"
 	"github.com/spf13/cobra"
@@ -52,4 +59,21 @@ func Execute(ctx context.Context, ios *iostreams.IOStreams, cmd *cobra.Command, 
 		fmt.Fprintf(ios.ErrOut, "daemonlab: %v\n", exit.Err)
 	}
 	return exit.Code
+}
+
+// RunMain is a binary's whole main: Ctrl-C and SIGTERM cancel the run (so
+// launch mode and the grader clean up on the way out) and the exit code is
+// the command's.
+func RunMain(run func(context.Context, *iostreams.IOStreams, []string) int) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, iostreams.System(), os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// AddReportFlags adds --format and --output, shared by every command that
+// writes a report.
+func AddReportFlags(f *pflag.FlagSet, format, output *string) {
+	f.StringVar(format, "format", "text", "output format: "+strings.Join(report.Formats(), ", "))
+	f.StringVarP(output, "output", "o", "", "write the report to this file instead of stdout")
 }

@@ -67,11 +67,16 @@ func (g *grader) waitState(ctx context.Context, d time.Duration, cond func(map[s
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return p, false
 		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(delay):
-		}
+		pause(ctx, delay)
 		delay = min(delay*2, 200*time.Millisecond)
+	}
+}
+
+// pause waits between two polls, or until ctx ends.
+func pause(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
 	}
 }
 
@@ -240,11 +245,20 @@ func (g *grader) inside(ctx context.Context) {
 	}
 }
 
-func (g *grader) restart(ctx context.Context) {
+// running reads the unit's state; it records id as an error when the
+// service is not running.
+func (g *grader) running(ctx context.Context, id string) (map[string]string, int, bool) {
 	p := g.show(ctx, stateProps...)
-	old := mainPID(p)
-	if old == 0 {
-		g.set("restart", report.Error, "the service is not running", "")
+	pid := mainPID(p)
+	if pid == 0 {
+		g.set(id, report.Error, "the service is not running", "")
+	}
+	return p, pid, pid != 0
+}
+
+func (g *grader) restart(ctx context.Context) {
+	p, old, ok := g.running(ctx, "restart")
+	if !ok {
 		return
 	}
 	limit := parseSpan(p["RestartUSec"]) + g.lab.Deadlines.RestartMargin.Duration
@@ -270,10 +284,8 @@ func (g *grader) restart(ctx context.Context) {
 }
 
 func (g *grader) reload(ctx context.Context) {
-	p := g.show(ctx, stateProps...)
-	old := mainPID(p)
-	if old == 0 {
-		g.set("reload", report.Error, "the service is not running", "")
+	_, old, ok := g.running(ctx, "reload")
+	if !ok {
 		return
 	}
 	evidence := g.lab.ReloadEvidence
@@ -309,7 +321,7 @@ func (g *grader) reload(ctx context.Context) {
 				fmt.Sprintf("on SIGHUP re-read the configuration and log a line containing %q.", evidence))
 			return
 		}
-		time.Sleep(delay)
+		pause(ctx, delay)
 		delay = min(delay*2, 200*time.Millisecond)
 	}
 }
@@ -387,7 +399,7 @@ func (g *grader) journal(ctx context.Context) {
 				"log to stderr or with syslog(3); under systemd both reach the journal.")
 			return
 		}
-		time.Sleep(100 * time.Millisecond)
+		pause(ctx, 100*time.Millisecond)
 	}
 }
 

@@ -5,7 +5,6 @@
 package conformance
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/daemonlab/daemonlab/internal/testutil"
 )
 
 // suiteToken marks every process the suite starts (in its arguments, via
@@ -39,34 +40,11 @@ func TestMain(m *testing.M) {
 	}
 	os.Setenv("DAEMONLAB_SUITE", suiteToken)
 	code := m.Run()
-	if leaks := scanForSuite(); len(leaks) > 0 {
+	if leaks := testutil.Alive(suiteToken); len(leaks) > 0 {
 		fmt.Fprintf(os.Stderr, "LEAK: processes started by the suite are still alive:\n  %s\n", strings.Join(leaks, "\n  "))
 		code = 1
 	}
 	os.Exit(code)
-}
-
-// scanForSuite lists live processes carrying the suite token in their
-// command line or environment.
-func scanForSuite() []string {
-	entries, _ := os.ReadDir("/proc")
-	var out []string
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		stat, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if i := bytes.LastIndexByte(stat, ')'); i > 0 && len(stat) > i+2 && stat[i+2] == 'Z' {
-			continue
-		}
-		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		environ, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if bytes.Contains(cmdline, []byte(suiteToken)) || bytes.Contains(environ, []byte(suiteToken)) {
-			out = append(out, fmt.Sprintf("pid %d: %s", pid, strings.ReplaceAll(string(cmdline), "\x00", " ")))
-		}
-	}
-	return out
 }
 
 // workDir is a per-test directory whose path carries the suite token.

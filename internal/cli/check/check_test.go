@@ -20,6 +20,7 @@ import (
 	"github.com/daemonlab/daemonlab/checker"
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
 	"github.com/daemonlab/daemonlab/internal/iostreams"
+	"github.com/daemonlab/daemonlab/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -59,28 +60,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// leaked lists live (non-zombie) processes carrying the token.
-func leaked() []string {
-	entries, _ := os.ReadDir("/proc")
-	var out []string
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil {
-			if i := bytes.LastIndexByte(st, ')'); i > 0 && len(st) > i+2 && st[i+2] == 'Z' {
-				continue
-			}
-		}
-		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		environ, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if pid != os.Getpid() && (bytes.Contains(cmdline, []byte(token)) || bytes.Contains(environ, []byte(token))) {
-			out = append(out, fmt.Sprintf("%d %s", pid, bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})))
-		}
-	}
-	return out
-}
+// leaked lists live processes carrying the token.
+func leaked() []string { return testutil.Alive(token) }
 
 // runCLI runs the check command in-process with swapped streams.
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {

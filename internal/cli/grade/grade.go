@@ -60,8 +60,7 @@ engine (not gradable).`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Lab, "lab", "", "lab id (04, 05) or a lab spec file")
-	f.StringVar(&opts.Format, "format", "text", "output format: "+strings.Join(report.Formats(), ", "))
-	f.StringVarP(&opts.Output, "output", "o", "", "write the report to this file instead of stdout")
+	cmdutil.AddReportFlags(f, &opts.Format, &opts.Output)
 	f.StringVar(&opts.JSON, "json", "", "also write the JSON result to this file (always complete)")
 	f.StringVar(&opts.Image, "image", "", "systemd image to use (default: build or reuse daemonlab's)")
 	f.StringVar(&opts.Checker, "checker-binary", "", "static daemonlab binary to copy into the container (default: this one)")
