@@ -61,14 +61,19 @@ func (j *judgement) stdioTarget(n int, fd procfs.FD, open bool) (string, bool) {
 	case isTerminal(fd):
 		return describeFD(fd) + " (a terminal)", false
 	case fd.IsRegular():
-		return fd.Target, n > 0 && j.profile.allowsStdio("logfile")
+		if n > 0 && j.profile.allowsStdio("logfile") {
+			return fd.Target, true
+		}
+		return fd.Target + " (a file: a log, or stdio closed and the descriptor reused by a later open()?)", false
 	case fd.IsSocket():
 		if j.profile.allowsStdio("journal") && j.s.UnderSystemd() {
 			return "journal stream (" + fd.Target + ")", true
 		}
-		return fd.Target + " (a socket)", false
+		return fd.Target + " (a socket: stdio closed and the descriptor reused?)", false
 	case fd.IsPipe():
 		return fd.Target + " (a pipe to whoever launched it)", false
+	case fd.IsCharDevice():
+		return fd.Target + " (a device: stdio closed and the descriptor reused by a later open()?)", false
 	}
 	return fd.Target, false
 }

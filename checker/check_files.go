@@ -94,6 +94,9 @@ func (j *judgement) lock() outcome {
 				observed: fmt.Sprintf("no pid file, but holds %s on fd %d (%s)", lockKind(h.lock), h.fd, j.fdTarget(h.fd))}
 		}
 		o := j.noPIDFile(expected)
+		if l := s.HeldListeners(); len(l) > 0 && o.status != report.Skip {
+			return j.listenerInstead(o, "no pid file and no lock", l)
+		}
 		if o.status == report.Warn {
 			o.observed = "no pid file and no lock found: nothing stops a second copy"
 			o.hint = "lock the pid file (fcntl F_SETLK or flock LOCK_EX|LOCK_NB) and keep it open, so a second copy fails to start."
@@ -121,6 +124,9 @@ func (j *judgement) lock() outcome {
 		case s.FDErr != nil:
 			return unreadable("/proc/PID/fd", s.FDErr, expected)
 		}
+		if l := s.HeldListeners(); len(l) > 0 {
+			return j.listenerInstead(o, "no lock on "+pf.Path, l)
+		}
 		return fail(o, fmt.Sprintf("no lock on %s: a second copy would start", pf.Path))
 	}
 	h := held[0]
@@ -138,6 +144,19 @@ func (j *judgement) lock() outcome {
 		return o
 	}
 	o.status = report.Pass
+	return o
+}
+
+// listenerInstead is the verdict for a daemon that keeps single instance
+// by its listening sockets: a second copy fails to bind them.
+func (j *judgement) listenerInstead(o outcome, what string, ls []procfs.Listener) outcome {
+	names := make([]string, len(ls))
+	for i, l := range ls {
+		names[i] = l.String()
+	}
+	o.status = report.Warn
+	o.observed = fmt.Sprintf("%s, but it listens on %s: a second copy fails to bind it (unless it sets SO_REUSEPORT)", what, firstFew(names, 3))
+	o.hint = "a lock on the pid file also stops a second copy that binds nothing, and a stale pid file never blocks a start."
 	return o
 }
 

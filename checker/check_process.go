@@ -64,6 +64,10 @@ func (j *judgement) parent() outcome {
 	case p != nil && isServiceManager(p.Comm):
 		o.status = report.Pass
 		o.observed = fmt.Sprintf("ppid %d (%s): supervised by a service manager", ppid, name)
+	case p != nil && p.Comm == s.Stat.Comm && len(s.Ancestors) > 1 && (p.Stat.PPID == 1 || isServiceManager(s.Ancestors[1].Comm)):
+		// A prefork server: the worker's parent is its master, itself a daemon.
+		o.status = report.Pass
+		o.observed = fmt.Sprintf("ppid %d (%s): a worker of its master process, which init adopted", ppid, name)
 	default:
 		o.status = report.Fail
 		o.observed += ": it was never orphaned"
@@ -166,7 +170,10 @@ func fail(o outcome, observed string) outcome {
 
 func (j *judgement) cwd() outcome {
 	s := j.s
-	want := j.profile.Cwd
+	want, strict := j.profile.Cwd, j.profile.Cwd != ""
+	if !strict {
+		want = "/"
+	}
 	o := outcome{expected: want}
 	if s.CwdErr != nil {
 		return unreadable("/proc/PID/cwd", s.CwdErr, want)
@@ -180,10 +187,26 @@ func (j *judgement) cwd() outcome {
 		o.status, o.observed = report.Fail, s.Cwd+": its working directory was removed under it"
 	case j.planted != nil && s.Cwd == j.planted.Dir:
 		o.status, o.observed = report.Fail, s.Cwd+": still the directory it was launched from"
-	default:
+	case strict:
 		o.status = report.Fail
+	case inheritedLooking(s.Cwd):
+		o.status, o.observed = report.Fail, s.Cwd+": a user's, temporary or removable directory, most likely the shell's"
+	default:
+		o.status = report.Warn
+		o.observed = s.Cwd + ": a deliberate working directory (a spool)? It pins its file system; the textbook daemon runs in /"
 	}
 	return o
+}
+
+// inheritedLooking tells directories a daemon would not choose for itself:
+// homes, temporary directories and mount points for removable media.
+func inheritedLooking(dir string) bool {
+	for _, p := range []string{"/home", "/root", "/tmp", "/var/tmp", "/mnt", "/media", "/run/user"} {
+		if dir == p || strings.HasPrefix(dir, p+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 func (j *judgement) umask() outcome {

@@ -103,7 +103,7 @@ func (j *judgement) classifyFD(fd procfs.FD) (fdVerdict, string) {
 	case isTerminal(fd):
 		return fdLeak, "a terminal: output still reaches the user's screen"
 	case isDevNull(fd):
-		return fdLeak, "a spare /dev/null, left over after dup2(): close it"
+		return fdLeak, "/dev/null beyond 2: left over after dup2(), or inherited from the launcher"
 	case fd.IsSocket():
 		return fdOK, "socket"
 	case fd.AnonKind() != "":

@@ -71,13 +71,23 @@ func TestStaticChecksOnSnapshots(t *testing.T) {
 			s.Stat.PPID = 300
 			s.Ancestors = []Relative{{PID: 300, Comm: "bash"}, {PID: 1, Comm: "init"}}
 		}, nil, "parent", report.Fail, "never orphaned"},
+		{"a worker of its master daemon", func(s *Snapshot, p *Profile) {
+			s.Stat.PPID = 400
+			s.Ancestors = []Relative{{PID: 400, Comm: "refdaemon", Stat: procfs.Stat{PPID: 1}}, {PID: 1, Comm: "init"}}
+		}, nil, "parent", report.Pass, "worker"},
 		{"parent is a user systemd", func(s *Snapshot, p *Profile) {
 			s.Stat.PPID = 900
 			s.Ancestors = []Relative{{PID: 900, Comm: "systemd"}, {PID: 1, Comm: "systemd"}}
 		}, nil, "parent", report.Pass, "service manager"},
 		{"adopted by the checker", func(s *Snapshot, p *Profile) { s.Stat.PPID = 42 }, planted, "parent", report.Pass, "subreaper"},
 		{"the launched process never forked", func(s *Snapshot, p *Profile) { s.PID = 450 }, planted, "parent", report.Fail, "never forked"},
-		{"cwd not /", func(s *Snapshot, p *Profile) { s.Cwd = "/home/student" }, nil, "cwd", report.Fail, "/home/student"},
+		{"cwd in a home directory", func(s *Snapshot, p *Profile) { s.Cwd = "/home/student" }, nil, "cwd", report.Fail, "most likely the shell's"},
+		{"cwd in a spool directory", func(s *Snapshot, p *Profile) { s.Cwd = "/var/spool/cron" }, nil, "cwd", report.Warn, "deliberate"},
+		{"cwd elsewhere where a lab names /", func(s *Snapshot, p *Profile) { s.Cwd, p.Cwd = "/var/spool/cron", "/" }, nil, "cwd", report.Fail, "/var/spool/cron"},
+		{"no lock, but a listening socket", func(s *Snapshot, p *Profile) {
+			s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "socket:[77]", Ino: 77, HasStat: true, Mode: unix.S_IFSOCK})
+			s.Listeners = map[uint64]procfs.Listener{77: {Proto: "tcp", Port: 22, Inode: 77}}
+		}, nil, "lock", report.Warn, "tcp port 22"},
 		{"cwd unreadable is unknown", func(s *Snapshot, p *Profile) { s.CwdErr = fs.ErrPermission }, nil, "cwd", report.Unknown, "permission denied"},
 		{"lab cwd", func(s *Snapshot, p *Profile) { s.Cwd, p.Cwd = "/var/lib/x", "/var/lib/x" }, nil, "cwd", report.Pass, "/var/lib/x"},
 		{"umask 022 is a warning", func(s *Snapshot, p *Profile) { s.Status.Umask = 0o22 }, nil, "umask", report.Warn, "0022"},
@@ -90,7 +100,7 @@ func TestStaticChecksOnSnapshots(t *testing.T) {
 			s.FDs[1] = procfs.FD{Num: 1, Target: "socket:[123]"}
 		}, nil, "stdio", report.Pass, "journal"},
 		{"a socket on stdout outside systemd", func(s *Snapshot, p *Profile) { s.FDs[1] = procfs.FD{Num: 1, Target: "socket:[123]"} }, nil, "stdio", report.Fail, "socket"},
-		{"spare /dev/null leaks", func(s *Snapshot, p *Profile) { s.FDs = append(s.FDs, devNull(3)) }, nil, "fds", report.Fail, "spare /dev/null"},
+		{"spare /dev/null leaks", func(s *Snapshot, p *Profile) { s.FDs = append(s.FDs, devNull(3)) }, nil, "fds", report.Fail, "/dev/null beyond 2"},
 		{"planted marker leaks", func(s *Snapshot, p *Profile) {
 			s.FDs = append(s.FDs, procfs.FD{Num: 9, Target: "/tmp/launch/marker", HasStat: true, Mode: unix.S_IFREG, Dev: 7, Ino: 77})
 		}, planted, "fds", report.Fail, "marker"},

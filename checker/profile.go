@@ -21,7 +21,9 @@ const (
 // the seeds' textbook daemon; flags and lab specs override fields.
 type Profile struct {
 	Name string `json:"name" yaml:"name"`
-	// Cwd is the directory the daemon must run in.
+	// Cwd is the directory the daemon must run in. Empty is the textbook:
+	// / is right, a user's or temporary directory is wrong, another system
+	// directory (a spool) is worth a warning.
 	Cwd string `json:"cwd" yaml:"cwd"`
 	// Umask lists the accepted masks; another explicit value costs UmaskOther.
 	Umask      []Mode   `json:"umask" yaml:"umask"`
@@ -97,7 +99,6 @@ func (m Mode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 func DefaultProfile() Profile {
 	return Profile{
 		Name:         "textbook",
-		Cwd:          "/",
 		Umask:        []Mode{0},
 		UmaskOther:   SevWarn,
 		Session:      "any",
@@ -137,7 +138,7 @@ func (p Profile) Validate() error {
 			return err
 		}
 	}
-	if p.Cwd == "" || p.Cwd[0] != '/' {
+	if p.Cwd != "" && p.Cwd[0] != '/' {
 		return fmt.Errorf("profile cwd: %q is not an absolute path", p.Cwd)
 	}
 	return nil

@@ -46,6 +46,10 @@ type Snapshot struct {
 	Locks    []procfs.Lock
 	LocksErr error
 
+	// Listeners are the listening sockets of the process's network
+	// namespace, by inode; read only when the process holds sockets.
+	Listeners map[uint64]procfs.Listener
+
 	// Ancestors runs from the parent up to the root of the pid namespace.
 	Ancestors []Relative
 	// SessionLeader is the process whose pid is the session id; nil when it
@@ -156,6 +160,12 @@ func Take(ctx context.Context, pid int, opts Options) (*Snapshot, error) {
 	s.Tasks, s.TasksErr = readTasks(fs, pid)
 	s.FDs, s.FDErr = fs.FDs(pid)
 	s.Locks, s.LocksErr = fs.Locks()
+	for _, fd := range s.FDs {
+		if fd.IsSocket() {
+			s.Listeners, _ = fs.Listeners(pid)
+			break
+		}
+	}
 	s.Ancestors = readAncestors(fs, s.Stat.PPID)
 	if sid := s.Stat.Session; sid > 0 && sid != pid {
 		// A recycled pid is not the leader: a real leader's session is its pid.
@@ -352,4 +362,17 @@ func statPIDFile(path, how string) PIDFile {
 		pf.Uid, pf.Dev, pf.Ino = st.Uid, st.Dev, st.Ino
 	}
 	return pf
+}
+
+// HeldListeners lists the listening sockets the process holds open.
+func (s *Snapshot) HeldListeners() []procfs.Listener {
+	var out []procfs.Listener
+	seen := map[uint64]bool{}
+	for _, fd := range s.FDs {
+		if l, ok := s.Listeners[fd.Ino]; ok && fd.IsSocket() && !seen[fd.Ino] {
+			seen[fd.Ino] = true
+			out = append(out, l)
+		}
+	}
+	return out
 }

@@ -25,7 +25,9 @@ func TestEmbeddedLabsLoadAndValidate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "04", lab.ID)
 	assert.Equal(t, []checker.Mode{0, 0o22}, lab.Profile.Umask)
-	assert.Equal(t, "/", lab.Profile.Cwd, "unset profile fields keep the default")
+	assert.Equal(t, checker.DefaultProfile().SIGHUP, "any")
+	assert.Equal(t, "reload", lab.Profile.SIGHUP)
+	assert.Equal(t, checker.SevWarn, lab.Profile.FDUnexpected, "unset profile fields keep the default")
 	assert.Equal(t, 100.0, lab.MaxScore())
 }
 

@@ -180,3 +180,17 @@ func TestParseFDInfoLockKinds(t *testing.T) {
 		assert.Equal(t, tt.class, fi.Locks[0].Class)
 	}
 }
+
+func TestParseListeners(t *testing.T) {
+	tcp := []byte(`  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 462180 1 0000000000000000 100 0 0 10 0
+   1: 0100007F:A1B2 0100007F:0016 01 00000000:00000000 00:00000000 00000000     0        0 462999 1 0000000000000000 100 0 0 10 0
+`)
+	got := ParseListeners("tcp", tcp)
+	require.Len(t, got, 1, "an established connection is not a listener")
+	assert.Equal(t, Listener{Proto: "tcp", Port: 22, Inode: 462180}, got[0])
+	udp := []byte(`  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
+  1: 00000000:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 777 2 0000000000000000 0
+`)
+	assert.Equal(t, []Listener{{Proto: "udp", Port: 53, Inode: 777}}, ParseListeners("udp", udp))
+}
