@@ -231,7 +231,11 @@ func (j *judgement) umask() outcome {
 		o.status, o.observed = report.Fail, fmt.Sprintf("umask %s, unchanged since launch: the daemon never called umask()", got)
 		return o
 	}
-	o.observed += ": an explicit choice? the inherited mask of the shell that started it?"
+	if s.UnderSystemd() {
+		o.observed += ": systemd's UMask= (0022 unless the unit sets it)"
+	} else {
+		o.observed += ": an explicit choice? the inherited mask of the shell that started it?"
+	}
 	o.status = severityStatus(j.profile.UmaskOther)
 	return o
 }
