@@ -64,8 +64,10 @@ func (j *judgement) parent() outcome {
 	case p != nil && isServiceManager(p.Comm):
 		o.status = report.Pass
 		o.observed = fmt.Sprintf("ppid %d (%s): supervised by a service manager", ppid, name)
-	case p != nil && p.Comm == s.Stat.Comm && len(s.Ancestors) > 1 && (p.Stat.PPID == 1 || isServiceManager(s.Ancestors[1].Comm)):
-		// A prefork server: the worker's parent is its master, itself a daemon.
+	case p != nil && p.Comm == s.Stat.Comm && len(s.Ancestors) > 1 && (p.Stat.PPID == 1 || isServiceManager(s.Ancestors[1].Comm)) && s.PIDFile.PID != s.PID:
+		// A prefork server: the worker's parent is its master, itself a
+		// daemon. When the pid file names this process, it is the daemon
+		// and must be orphaned itself.
 		o.status = report.Pass
 		o.observed = fmt.Sprintf("ppid %d (%s): a worker of its master process, which init adopted", ppid, name)
 	default:

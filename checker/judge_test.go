@@ -75,6 +75,11 @@ func TestStaticChecksOnSnapshots(t *testing.T) {
 			s.Stat.PPID = 400
 			s.Ancestors = []Relative{{PID: 400, Comm: "refdaemon", Stat: procfs.Stat{PPID: 1}}, {PID: 1, Comm: "init"}}
 		}, nil, "parent", report.Pass, "worker"},
+		{"the daemon the pid file names is not a worker", func(s *Snapshot, p *Profile) {
+			s.Stat.PPID = 400
+			s.Ancestors = []Relative{{PID: 400, Comm: "refdaemon", Stat: procfs.Stat{PPID: 1}}, {PID: 1, Comm: "init"}}
+			s.PIDFile = PIDFile{Path: "/run/refdaemon.pid", Exists: true, PID: 500}
+		}, nil, "parent", report.Fail, "never orphaned"},
 		{"parent is a user systemd", func(s *Snapshot, p *Profile) {
 			s.Stat.PPID = 900
 			s.Ancestors = []Relative{{PID: 900, Comm: "systemd"}, {PID: 1, Comm: "systemd"}}

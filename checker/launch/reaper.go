@@ -41,8 +41,11 @@ func exitFrom(pid int, ws unix.WaitStatus) Exit {
 // SIGCHLD arrives, recording exit statuses: orphans of the run are adopted
 // by us, so we see how the daemon itself ends.
 type reaper struct {
-	mu      sync.Mutex
-	exits   map[int]Exit
+	mu    sync.Mutex
+	exits map[int]Exit
+	// log keeps every reaped exit in order, so a probe can see processes
+	// that came and went between two looks.
+	log     []Exit
 	changed chan struct{} // closed and replaced on every reap
 	sigs    chan os.Signal
 	done    chan struct{}
@@ -90,7 +93,9 @@ func (r *reaper) reapAll() {
 			continue
 		}
 		r.mu.Lock()
-		r.exits[pid] = exitFrom(pid, ws)
+		e := exitFrom(pid, ws)
+		r.exits[pid] = e
+		r.log = append(r.log, e)
 		close(r.changed)
 		r.changed = make(chan struct{})
 		r.mu.Unlock()
@@ -105,4 +110,20 @@ func (r *reaper) exit(pid int) (Exit, bool, <-chan struct{}) {
 	defer r.mu.Unlock()
 	e, ok := r.exits[pid]
 	return e, ok, r.changed
+}
+
+// mark returns the current position in the exit log.
+func (r *reaper) mark() int {
+	r.reapAll()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.log)
+}
+
+// since returns the exits reaped after a mark.
+func (r *reaper) since(mark int) []Exit {
+	r.reapAll()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Exit(nil), r.log[mark:]...)
 }

@@ -297,6 +297,25 @@ func (s *Session) WaitExit(ctx context.Context, id Identity) (Exit, bool) {
 	}
 }
 
+// Mark is a position in the session's exit log (see ExitsSince).
+func (s *Session) Mark() int { return s.reaper.mark() }
+
+// ExitsSince returns how the processes that were orphaned to the checker
+// and ended after the mark ended, launch shells excluded.
+func (s *Session) ExitsSince(mark int) []Exit {
+	shims := map[int]bool{}
+	for _, r := range s.runs {
+		shims[r.ShimPID] = true
+	}
+	var out []Exit
+	for _, e := range s.reaper.since(mark) {
+		if !shims[e.PID] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // Close kills and reaps every process of the session, closes the
 // terminals and removes the working directory. It is safe to call twice.
 func (s *Session) Close() error {

@@ -33,12 +33,13 @@ func SingleInstance(ctx context.Context, sess *launch.Session, fs procfs.FS, fir
 	}
 	pidBefore := readFile(pf.Path)
 
+	mark := sess.Mark()
 	run, exit, exited, err := launchAndWait(ctx, sess, opts)
 	if err != nil {
 		return mk(report.Error, "could not start a second copy: "+err.Error(), "")
 	}
-	// Wait for everything the second start created to end.
-	var exits []launch.Exit
+	// Wait for everything the second start created to end: those still
+	// running now, and (through the exit log) those already gone.
 	var survivors []int
 	deadline := time.Now().Add(opts.SecondTimeout)
 	for _, p := range sess.Processes() {
@@ -50,15 +51,14 @@ func SingleInstance(ctx context.Context, sess *launch.Session, fs procfs.FS, fir
 			continue
 		}
 		wctx, wcancel := context.WithDeadline(ctx, deadline)
-		e, ok := sess.WaitExit(wctx, id)
+		_, ok := sess.WaitExit(wctx, id)
 		wcancel()
-		if ok {
-			exits = append(exits, e)
-		} else {
+		if !ok {
 			survivors = append(survivors, p)
 			_ = id.Signal(fs, syscall.SIGKILL)
 		}
 	}
+	exits := sess.ExitsSince(mark)
 	if !exited {
 		survivors = append(survivors, run.Launcher)
 	}

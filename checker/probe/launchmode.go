@@ -144,6 +144,8 @@ func judgeReady(sess *launch.Session, fs procfs.FS, pidfile string, run *launch.
 			"fork and let the original process exit; the daemon continues in the child.")
 	case !e.Success():
 		return mk(report.Fail, fmt.Sprintf("the launcher ended with %s", e), "exit 0 when the daemon started, non-zero with a message when it could not.")
+	case len(sess.Processes()) == 0:
+		return mk(report.Fail, "the launcher exited 0 but left no daemon behind: no daemon was running", "the daemon is the child that carries on after the original process exits.")
 	}
 	if pidfile == "" {
 		for _, pid := range sess.Processes() {

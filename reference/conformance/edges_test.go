@@ -1,0 +1,86 @@
+package conformance
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/daemonlab/daemonlab/checker"
+	"github.com/daemonlab/daemonlab/checker/launch"
+	"github.com/daemonlab/daemonlab/checker/probe"
+	"github.com/daemonlab/daemonlab/report"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// runScript launches a small program and returns the whole report.
+func runScript(t *testing.T, body string, opts probe.Options) (*report.Report, string) {
+	t.Helper()
+	dir := workDir(t)
+	prog := filepath.Join(dir, "prog")
+	require.NoError(t, os.WriteFile(prog, []byte(body), 0o755))
+	pidfile := filepath.Join(dir, "prog.pid")
+	sess, err := launch.NewSession(launch.DefaultConfig(prog, []string{pidfile}))
+	require.NoError(t, err)
+	defer func() { require.NoError(t, sess.Close()) }()
+	prof := checker.DefaultProfile()
+	prof.PIDFile = pidfile
+	return probe.LaunchCheck(context.Background(), sess, sess.Proc(), prof, opts), pidfile
+}
+
+// The seeds' lecture locks after the parent has exited: the second start's
+// launcher says "started" (exit 0) and only its child refuses. That is a
+// pass, with advice.
+func TestSingleInstanceRefusedOnlyAfterTheLauncherReturned(t *testing.T) {
+	r, _ := runScript(t, `#!/usr/bin/env python3
+import fcntl, os, sys, time
+if os.fork() > 0:
+    os._exit(0)          # the parent returns before anything is locked
+os.setsid()
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
+try:
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+except OSError:
+    os._exit(1)          # already running: the refusal comes from the child
+os.ftruncate(fd, 0)
+os.write(fd, b"%d\n" % os.getpid())
+time.sleep(100000)
+`, probe.Options{LaunchTimeout: 5 * time.Second, DaemonTimeout: 3 * time.Second, TermTimeout: 2 * time.Second, SecondTimeout: 3 * time.Second, Probes: []string{"single-instance"}})
+	c, ok := r.Find("single-instance")
+	require.True(t, ok)
+	assert.Equal(t, report.Pass, c.Status, c.Observed)
+	assert.Contains(t, c.Observed, "forked copy")
+	assert.Contains(t, c.Observed, "already exited 0")
+}
+
+func TestLaunchersThatDoNotDaemonize(t *testing.T) {
+	opts := probe.Options{LaunchTimeout: time.Second, DaemonTimeout: time.Second, TermTimeout: 2 * time.Second, SecondTimeout: time.Second, Probes: []string{"ready"}}
+	tests := []struct {
+		name, body, ready string
+		static            report.Status
+	}{
+		{"never returns", "#!/bin/sh\necho $$ > \"$1\"\nexec sleep 100000\n", "still running after 1s", report.Fail},
+		{"exits non-zero", "#!/bin/sh\necho 'cannot start' >&2\nexit 3\n", "exit status 3", report.Error},
+		{"leaves nothing behind", "#!/bin/sh\nexit 0\n", "no daemon was running", report.Error},
+		{"pid file only later", "#!/bin/sh\n(sleep 0.3; echo $$ > \"$1\"; exec sleep 100000) </dev/null >/dev/null 2>&1 &\nexit 0\n", "did not exist yet", report.Pass},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := runScript(t, tt.body, opts)
+			ready, ok := r.Find("ready")
+			require.True(t, ok)
+			assert.Equal(t, report.Fail, ready.Status, ready.Observed)
+			assert.Contains(t, ready.Observed, tt.ready)
+			// the static checks still ran (or say why they could not)
+			cwd, ok := r.Find("cwd")
+			require.True(t, ok)
+			if tt.static == report.Error {
+				assert.Equal(t, report.Error, cwd.Status, cwd.Observed)
+			} else {
+				assert.NotEqual(t, report.Error, cwd.Status, cwd.Observed)
+			}
+		})
+	}
+}
