@@ -153,6 +153,12 @@ func startFromTerminal(t *testing.T, script string) *terminalShell {
 	go func() { _, _ = bytes.NewBuffer(nil).ReadFrom(ptm) }()
 	ts := &terminalShell{cmd: cmd, ptm: ptm, dir: dir}
 	t.Cleanup(ts.stop)
+	// Back at the prompt (the shell exec'ed sleep): the launched program has
+	// returned, as when a user goes on to check it.
+	require.Eventually(t, func() bool {
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", cmd.Process.Pid))
+		return strings.TrimSpace(string(comm)) == "sleep"
+	}, 10*time.Second, 2*time.Millisecond, "the launched program did not return")
 	return ts
 }
 
