@@ -39,22 +39,28 @@ func TestMain(m *testing.M) {
 	os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
 	ctx := context.Background()
 	engineErr = containers.EngineAvailable(ctx)
+	dir, err := os.MkdirTemp("", "daemonlab-grade-test-")
+	if err != nil {
+		panic(err)
+	}
+	code := run(ctx, m, dir)
+	os.RemoveAll(dir) // os.Exit skips deferred calls
+	os.Exit(code)
+}
+
+func run(ctx context.Context, m *testing.M, dir string) int {
 	if engineErr == nil {
-		dir, err := os.MkdirTemp("", "daemonlab-grade-test-")
-		if err != nil {
-			panic(err)
-		}
-		defer os.RemoveAll(dir)
 		checkerBin = filepath.Join(dir, "daemonlab")
 		build := exec.Command("go", "build", "-o", checkerBin, "./cmd/daemonlab")
 		build.Dir, build.Env = repoRoot, append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "building daemonlab: %v\n%s", err, out)
-			os.Exit(1)
+			return 1
 		}
+		var err error
 		if image, _, err = containers.EnsureImage(ctx, os.Stderr); err != nil {
 			fmt.Fprintf(os.Stderr, "systemd image: %v\n", err)
-			os.Exit(1)
+			return 1
 		}
 	}
 	code := m.Run()
@@ -65,7 +71,7 @@ func TestMain(m *testing.M) {
 			code = 1
 		}
 	}
-	os.Exit(code)
+	return code
 }
 
 func requireEngine(t *testing.T) {
