@@ -190,16 +190,16 @@ func sameSession(pid, leader int) bool {
 // waitPIDFile polls until the pid file names a live process.
 func waitPIDFile(t *testing.T, path string) int {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for delay := time.Millisecond; ; delay = min(delay*2, 50*time.Millisecond) {
-		if raw, err := os.ReadFile(path); err == nil {
-			if pid, err := checker.ParsePID(raw); err == nil && syscall.Kill(pid, 0) == nil {
-				return pid
-			}
+	pid := 0
+	require.Eventually(t, func() bool {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return false
 		}
-		require.False(t, time.Now().After(deadline), "no live pid in %s", path)
-		time.Sleep(delay)
-	}
+		pid, err = checker.ParsePID(raw)
+		return err == nil && syscall.Kill(pid, 0) == nil
+	}, 10*time.Second, 2*time.Millisecond, "no live pid in %s", path)
+	return pid
 }
 
 func TestBadInput(t *testing.T) {
