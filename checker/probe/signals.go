@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"time"
@@ -88,11 +87,14 @@ func waitEvidence(ctx context.Context, rl Reload) error {
 			}
 			last = fmt.Errorf("%s does not contain %q", rl.ExpectFile, rl.ExpectText)
 		case rl.Cmd != "":
-			cmd := exec.CommandContext(ctx, "sh", "-c", rl.Cmd)
-			if err := cmd.Run(); err == nil {
+			e, err := launch.Command(ctx, "sh", "-c", rl.Cmd)
+			switch {
+			case err == nil && e.Success():
 				return nil
-			} else {
+			case err != nil:
 				last = fmt.Errorf("%q: %v", rl.Cmd, err)
+			default:
+				last = fmt.Errorf("%q: %s", rl.Cmd, e)
 			}
 		}
 		select {

@@ -84,3 +84,35 @@ func TestLaunchersThatDoNotDaemonize(t *testing.T) {
 		})
 	}
 }
+
+// Reload evidence given as a command works in launch mode, where the
+// checker's reaper collects every child.
+func TestReloadEvidenceCommand(t *testing.T) {
+	dir := workDir(t)
+	pidfile, conf, state := filepath.Join(dir, "d.pid"), filepath.Join(dir, "d.conf"), filepath.Join(dir, "d.state")
+	require.NoError(t, os.WriteFile(conf, []byte("greeting=hello\n"), 0o644))
+	sess, err := launch.NewSession(launch.DefaultConfig(cRef("refdaemon"), []string{"-p", pidfile, "-c", conf, "-s", state}))
+	require.NoError(t, err)
+	defer func() { require.NoError(t, sess.Close()) }()
+	prof := checker.DefaultProfile()
+	prof.PIDFile = pidfile
+	for cmd, want := range map[string]report.Status{
+		"grep -q greeting=reloaded " + state:    report.Pass,
+		"grep -q greeting=never-there " + state: report.Fail,
+	} {
+		opts := probe.DefaultOptions()
+		opts.TermTimeout = time.Second
+		opts.Probes = []string{"sighup"}
+		opts.Reload = probe.Reload{TouchFile: conf, TouchText: "greeting=reloaded\n", Cmd: cmd}
+		r := probe.LaunchCheck(context.Background(), sess, sess.Proc(), prof, opts)
+		c, ok := r.Find("sighup")
+		require.True(t, ok)
+		assert.Equal(t, want, c.Status, "%s: %s", cmd, c.Observed)
+		for _, p := range sess.Processes() { // start afresh for the next case
+			if id, err := launch.IdentityOf(sess.Proc(), p); err == nil {
+				_ = id.Signal(sess.Proc(), 9)
+				sess.WaitExit(context.Background(), id)
+			}
+		}
+	}
+}
