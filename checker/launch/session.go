@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -123,6 +124,7 @@ type Run struct {
 	ptm      *os.File
 	status   chan string
 	exit     *Exit
+	output   *tailBuffer
 }
 
 // Launch starts the program once, from a new terminal session.
@@ -169,7 +171,7 @@ func (s *Session) Launch(ctx context.Context) (*Run, error) {
 		statusR.Close()
 		return nil, fmt.Errorf("starting the launch shell: %w", err)
 	}
-	run := &Run{session: s, shim: proc, ShimPID: proc.Pid, ptm: ptm, status: make(chan string, 4)}
+	run := &Run{session: s, shim: proc, ShimPID: proc.Pid, ptm: ptm, status: make(chan string, 4), output: &tailBuffer{max: 4096}}
 	s.runs = append(s.runs, run)
 	go func() {
 		sc := bufio.NewScanner(statusR)
@@ -179,7 +181,7 @@ func (s *Session) Launch(ctx context.Context) (*Run, error) {
 		statusR.Close()
 		close(run.status)
 	}()
-	go drain(ptm) // a terminal nobody reads would block the program's writes
+	go run.output.drain(ptm) // a terminal nobody reads would block the program's writes
 	select {
 	case line, ok := <-run.status:
 		switch {
@@ -199,13 +201,36 @@ func (s *Session) Launch(ctx context.Context) (*Run, error) {
 	return run, nil
 }
 
-func drain(f *os.File) {
-	buf := make([]byte, 4096)
+// Output returns the tail of what the program wrote to its terminal.
+func (r *Run) Output() string { return r.output.String() }
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (t *tailBuffer) drain(f *os.File) {
+	chunk := make([]byte, 4096)
 	for {
-		if _, err := f.Read(buf); err != nil {
+		n, err := f.Read(chunk)
+		t.mu.Lock()
+		t.buf = append(t.buf, chunk[:n]...)
+		if len(t.buf) > t.max {
+			t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
+		}
+		t.mu.Unlock()
+		if err != nil {
 			return
 		}
 	}
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.buf)
 }
 
 // WaitLauncher waits until the program as started exits, or ctx ends. It

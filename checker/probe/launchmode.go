@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/daemonlab/daemonlab/checker"
@@ -135,7 +136,19 @@ func exitText(e launch.Exit, exited bool, timeout time.Duration) string {
 func judgeReady(sess *launch.Session, fs procfs.FS, pidfile string, run *launch.Run, e launch.Exit, exited bool, timeout time.Duration) report.Check {
 	start := time.Now()
 	mk := func(st report.Status, observed, hint string) report.Check {
-		return checker.NewCheck("ready", st, observed, "the launcher exits 0 once the pid file names the running daemon", hint, nil, true, time.Since(start))
+		var details []string
+		if st != report.Pass {
+			// what the program printed on its terminal says why
+			for _, line := range strings.Split(strings.TrimSpace(run.Output()), "\n") {
+				if line = strings.TrimSpace(line); line != "" {
+					details = append(details, "terminal: "+line)
+				}
+			}
+			if len(details) > 10 {
+				details = details[len(details)-10:]
+			}
+		}
+		return checker.NewCheck("ready", st, observed, "the launcher exits 0 once the pid file names the running daemon", hint, details, true, time.Since(start))
 	}
 	const hint = "let the original process wait (e.g. read a pipe) until the daemon has written and locked its pid file, then exit(0)."
 	switch {

@@ -73,6 +73,9 @@ func TestLaunchersThatDoNotDaemonize(t *testing.T) {
 			require.True(t, ok)
 			assert.Equal(t, report.Fail, ready.Status, ready.Observed)
 			assert.Contains(t, ready.Observed, tt.ready)
+			if tt.name == "exits non-zero" {
+				assert.Contains(t, ready.Details, "terminal: cannot start", "what the program printed is shown")
+			}
 			// the static checks still ran (or say why they could not)
 			cwd, ok := r.Find("cwd")
 			require.True(t, ok)
