@@ -3,6 +3,7 @@ package launch
 import (
 	"context"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -22,6 +23,9 @@ func script(t *testing.T, body string) string {
 
 // The planted conditions reach the program, exactly as configured.
 func TestLaunchPlantsTheConditions(t *testing.T) {
+	// What the caller ignores must not leak into the launch.
+	signal.Ignore(syscall.SIGQUIT, syscall.SIGUSR2)
+	defer signal.Reset(syscall.SIGQUIT, syscall.SIGUSR2)
 	// Not a shell script: sh resets the signal mask it inherits.
 	prog := filepath.Join(t.TempDir(), "prog")
 	require.NoError(t, os.WriteFile(prog, []byte(`#!/usr/bin/env python3
@@ -57,6 +61,10 @@ time.sleep(1000)
 	require.NoError(t, err)
 	assert.True(t, st.SigBlk.Has(syscall.SIGUSR1), "blocked: %s", st.SigBlk)
 	assert.True(t, st.SigIgn.Has(syscall.SIGINT), "ignored: %s", st.SigIgn)
+	// (python3 itself ignores SIGPIPE and SIGXFSZ at start-up)
+	pythons := procfs.SigSetOf(syscall.SIGPIPE, syscall.SIGXFSZ)
+	assert.Equal(t, procfs.SigSetOf(syscall.SIGINT), st.SigIgn&^pythons, "exactly the planted ignore, whatever the caller ignored")
+	assert.Equal(t, procfs.SigSetOf(syscall.SIGUSR1), st.SigBlk, "exactly the planted mask")
 	assert.Contains(t, read("fds"), "9 -> "+filepath.Join(s.Dir, "marker"))
 	assert.Contains(t, read("env"), "DAEMONLAB_CANARY="+s.Canary)
 	assert.NotContains(t, read("env"), "DAEMONLAB_LAUNCH_")

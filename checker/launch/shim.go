@@ -68,15 +68,22 @@ func shimMain(args []string) int {
 			return fail("shim: setgroups: %v", err)
 		}
 	}
-	for _, s := range splitSignals(os.Getenv(shimIgnoreEnv)) {
+	ignored := splitSignals(os.Getenv(shimIgnoreEnv))
+	keep := map[syscall.Signal]bool{}
+	for _, s := range ignored {
+		keep[s] = true
+	}
+	resetIgnored(keep)
+	for _, s := range ignored {
 		// SIG_IGN survives fork and exec; Go leaves ignored signals alone.
 		signal.Ignore(s)
 	}
+	// Exactly the planted mask, whatever the caller had blocked.
 	var set unix.Sigset_t
 	for _, s := range splitSignals(os.Getenv(shimBlockEnv)) {
 		set.Val[(s-1)/64] |= 1 << ((uint(s) - 1) % 64)
 	}
-	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &set, nil); err != nil {
+	if err := unix.PthreadSigmask(unix.SIG_SETMASK, &set, nil); err != nil {
 		return fail("shim: sigprocmask: %v", err)
 	}
 	markerFD, _ := strconv.Atoi(os.Getenv(shimMarkerEnv))
