@@ -2,6 +2,7 @@ package launch
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 )
@@ -18,7 +19,7 @@ func Command(ctx context.Context, argv ...string) (Exit, error) {
 		switch {
 		case err == nil:
 			return Exit{}, nil
-		case asExitError(err, &ee):
+		case errors.As(err, &ee):
 			return Exit{Code: ee.ExitCode()}, nil
 		}
 		return Exit{}, err
@@ -48,12 +49,4 @@ func Command(ctx context.Context, argv ...string) (Exit, error) {
 			return Exit{}, ctx.Err()
 		}
 	}
-}
-
-func asExitError(err error, target **exec.ExitError) bool {
-	ee, ok := err.(*exec.ExitError)
-	if ok {
-		*target = ee
-	}
-	return ok
 }

@@ -341,6 +341,10 @@ func (s *Session) ExitsSince(mark int) []Exit {
 	return out
 }
 
+// KillAll kills and reaps every process of the session (the launch shells
+// included) and returns once none is left.
+func (s *Session) KillAll() error { return killAll(s.fs, s.reaper, 5*time.Second) }
+
 // Close kills and reaps every process of the session, closes the
 // terminals and removes the working directory. It is safe to call twice.
 func (s *Session) Close() error {
@@ -348,7 +352,7 @@ func (s *Session) Close() error {
 		return nil
 	}
 	s.closed = true
-	err := killAll(s.fs, s.reaper, 5*time.Second)
+	err := s.KillAll()
 	for _, r := range s.runs {
 		r.ptm.Close()
 	}

@@ -106,14 +106,7 @@ func StalePIDFile(ctx context.Context, sess *launch.Session, fs procfs.FS, old l
 		return mk(report.Skip, "no pid file known (give --pidfile)", "")
 	}
 	// Make sure nothing of the earlier runs holds the lock any more.
-	for _, p := range sess.Processes() {
-		if id, err := launch.IdentityOf(fs, p); err == nil {
-			_ = id.Signal(fs, syscall.SIGKILL)
-			wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			sess.WaitExit(wctx, id)
-			cancel()
-		}
-	}
+	_ = sess.KillAll()
 	dead := old.PID
 	if old.Alive(fs) || fs.Exists(dead) {
 		return mk(report.Skip, fmt.Sprintf("pid %d is in use again; cannot fake a stale pid file", dead), "")
@@ -121,7 +114,7 @@ func StalePIDFile(ctx context.Context, sess *launch.Session, fs procfs.FS, old l
 	if err := os.WriteFile(pf.Path, []byte(fmt.Sprintf("%d\n", dead)), 0o644); err != nil {
 		return mk(report.Error, "could not plant a stale pid file: "+err.Error(), "")
 	}
-	run, exit, exited, err := launchAndWait(ctx, sess, opts)
+	pid, exit, exited, err := startDaemon(ctx, sess, fs, pf.Path, opts)
 	if err != nil {
 		return mk(report.Error, "could not start again: "+err.Error(), "")
 	}
@@ -132,7 +125,6 @@ func StalePIDFile(ctx context.Context, sess *launch.Session, fs procfs.FS, old l
 	if !exit.Success() {
 		return mk(report.Fail, fmt.Sprintf("a stale pid file (naming dead pid %d) stopped a fresh start: the launcher %s", dead, exit), hint)
 	}
-	pid := waitDaemon(ctx, sess, fs, pf.Path, run, true, opts.DaemonTimeout)
 	raw := readFile(pf.Path)
 	named, _ := checker.ParsePID(raw)
 	if pid == 0 || named != pid {

@@ -233,14 +233,11 @@ func topmost(fs procfs.FS, pids []int) int {
 // the target is no longer alive.
 func withDaemon(ctx context.Context, sess *launch.Session, fs procfs.FS, prof checker.Profile, opts Options, t *Target, pf *checker.PIDFile, id string, probe func(Target, checker.PIDFile) report.Check) report.Check {
 	if t.ID.PID > 1 && !t.ID.Alive(fs) {
-		run, _, exited, err := launchAndWait(ctx, sess, opts)
-		if err == nil {
-			if pid := waitDaemon(ctx, sess, fs, prof.PIDFile, run, exited, opts.DaemonTimeout); pid != 0 {
-				if fresh, err := launch.IdentityOf(fs, pid); err == nil {
-					t.ID = fresh
-					if snap, err := checker.Take(ctx, pid, checker.Options{Proc: fs, PIDFile: prof.PIDFile}); err == nil {
-						*pf = snap.PIDFile
-					}
+		if pid, _, _, err := startDaemon(ctx, sess, fs, prof.PIDFile, opts); err == nil && pid != 0 {
+			if fresh, err := launch.IdentityOf(fs, pid); err == nil {
+				t.ID = fresh
+				if snap, err := checker.Take(ctx, pid, checker.Options{Proc: fs, PIDFile: prof.PIDFile}); err == nil {
+					*pf = snap.PIDFile
 				}
 			}
 		}
@@ -249,6 +246,16 @@ func withDaemon(ctx context.Context, sess *launch.Session, fs procfs.FS, prof ch
 		}
 	}
 	return probe(*t, *pf)
+}
+
+// startDaemon starts the program once more and finds the daemon it leaves
+// (0 when the launcher failed or nothing is running).
+func startDaemon(ctx context.Context, sess *launch.Session, fs procfs.FS, pidfile string, opts Options) (int, launch.Exit, bool, error) {
+	run, exit, exited, err := launchAndWait(ctx, sess, opts)
+	if err != nil || exited && !exit.Success() {
+		return 0, exit, exited, err
+	}
+	return waitDaemon(ctx, sess, fs, pidfile, run, exited, opts.DaemonTimeout), exit, exited, nil
 }
 
 // launchAndWait starts the program once more and waits (within the launch

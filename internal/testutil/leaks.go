@@ -8,11 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/daemonlab/daemonlab/checker/procfs"
 )
 
 // Alive lists live (not zombie) processes other than this one whose
 // command line or environment contains token, as "pid cmdline".
 func Alive(token string) []string {
+	proc := procfs.New("")
 	entries, _ := os.ReadDir("/proc")
 	var out []string
 	for _, e := range entries {
@@ -20,11 +23,10 @@ func Alive(token string) []string {
 		if err != nil || pid == os.Getpid() {
 			continue
 		}
-		dir := filepath.Join("/proc", e.Name())
-		stat, _ := os.ReadFile(filepath.Join(dir, "stat"))
-		if i := bytes.LastIndexByte(stat, ')'); i > 0 && len(stat) > i+2 && stat[i+2] == 'Z' {
+		if st, err := proc.Stat(pid); err != nil || st.IsZombie() {
 			continue
 		}
+		dir := filepath.Join("/proc", e.Name())
 		cmdline, _ := os.ReadFile(filepath.Join(dir, "cmdline"))
 		environ, _ := os.ReadFile(filepath.Join(dir, "environ"))
 		if bytes.Contains(cmdline, []byte(token)) || bytes.Contains(environ, []byte(token)) {

@@ -111,11 +111,6 @@ func TestReloadEvidenceCommand(t *testing.T) {
 		c, ok := r.Find("sighup")
 		require.True(t, ok)
 		assert.Equal(t, want, c.Status, "%s: %s", cmd, c.Observed)
-		for _, p := range sess.Processes() { // start afresh for the next case
-			if id, err := launch.IdentityOf(sess.Proc(), p); err == nil {
-				_ = id.Signal(sess.Proc(), 9)
-				sess.WaitExit(context.Background(), id)
-			}
-		}
+		require.NoError(t, sess.KillAll()) // start afresh for the next case
 	}
 }

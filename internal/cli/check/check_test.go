@@ -18,6 +18,7 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/daemonlab/daemonlab/checker"
+	"github.com/daemonlab/daemonlab/checker/procfs"
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
 	"github.com/daemonlab/daemonlab/internal/iostreams"
 	"github.com/daemonlab/daemonlab/internal/testutil"
@@ -179,12 +180,8 @@ func (ts *terminalShell) stop() {
 }
 
 func sameSession(pid, leader int) bool {
-	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	f := strings.Fields(string(st[bytes.LastIndexByte(st, ')')+1:]))
-	return len(f) > 3 && f[3] == strconv.Itoa(leader)
+	st, err := procfs.New("").Stat(pid)
+	return err == nil && st.Session == leader
 }
 
 // waitPIDFile polls until the pid file names a live process.
@@ -208,8 +205,8 @@ func TestBadInput(t *testing.T) {
 	// Not waited for (yet): it stays a zombie until the cleanup reaps it.
 	t.Cleanup(func() { _ = zombie.Wait() })
 	require.Eventually(t, func() bool {
-		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", zombie.Process.Pid))
-		return err == nil && bytes.Contains(st, []byte(") Z "))
+		st, err := procfs.New("").Stat(zombie.Process.Pid)
+		return err == nil && st.IsZombie()
 	}, 5*time.Second, 5*time.Millisecond)
 
 	missing := filepath.Join(t.TempDir(), "missing.pid")
