@@ -94,7 +94,6 @@ var SystemdWritable = map[string]string{
 	"/etc/systemd/system": "size=8m,mode=0755",
 	"/root":               "size=16m,mode=0700",
 	"/usr/local/bin":      "size=64m,mode=0755",
-	SubmissionDir:         "size=64m,mode=0755",
 }
 
 // PlainWritable are the writable paths of a build container.
@@ -102,9 +101,6 @@ var PlainWritable = map[string]string{
 	"/build": "size=256m,mode=0777",
 	"/tmp":   "size=512m,mode=1777",
 }
-
-// SubmissionDir is where a lab container receives the built submission.
-const SubmissionDir = "/submission"
 
 // BootCmd is PID 1 of a lab container: it fills the writable paths, then
 // execs systemd (containers/image/customize.sh).

@@ -50,15 +50,16 @@ func (g *grader) sys(ctx context.Context, d time.Duration, args ...string) (cont
 	return res, err
 }
 
-// show reads unit properties from PID 1; ok is false when it could not.
-func (g *grader) show(ctx context.Context, props ...string) (map[string]string, bool) {
+// show reads unit properties from PID 1; ok is false when it could not,
+// and p["why"] then says why.
+func (g *grader) show(ctx context.Context, props ...string) (p map[string]string, ok bool) {
 	args := []string{"show", g.lab.Unit}
 	for _, p := range props {
 		args = append(args, "-p", p)
 	}
 	res, err := g.sys(ctx, 10*time.Second, args...)
 	if err != nil {
-		return map[string]string{}, false
+		return map[string]string{"why": "could not read the unit's state from systemd: " + err.Error()}, false
 	}
 	return sysd.ParseProps(res.Output), true
 }
@@ -143,7 +144,7 @@ func (g *grader) enable(ctx context.Context) {
 	p, ok := g.show(ctx, "UnitFileState")
 	switch {
 	case !ok:
-		g.set("unit-enabled", report.Error, "could not read the unit's state from systemd", "")
+		g.set("unit-enabled", report.Error, p["why"], "")
 	case p["UnitFileState"] == "enabled":
 		g.set("unit-enabled", report.Pass, "enabled (UnitFileState=enabled)", "")
 	default:
@@ -161,8 +162,13 @@ func (g *grader) enable(ctx context.Context) {
 // starts again, so the remaining steps grade the other properties.
 func (g *grader) startAndType(ctx context.Context) bool {
 	t := time.Now()
-	p := g.startUnit(ctx)
+	p, ok := g.startUnit(ctx)
 	g.timing("start", t)
+	if !ok {
+		g.set("unit-active", report.Error, p["why"], "")
+		g.set("unit-type", report.Error, "not judged: "+p["why"], "")
+		return false
+	}
 	typ := p["Type"]
 	forkedAway := typ != "forking" && typ != "oneshot" && p["ActiveState"] != "active" && p["ExecMainCode"] == "1" && p["ExecMainStatus"] == "0"
 	stuck := typ == "forking" && p["ActiveState"] == "activating"
@@ -170,14 +176,19 @@ func (g *grader) startAndType(ctx context.Context) bool {
 	case forkedAway:
 		g.set("unit-type", report.Fail, fmt.Sprintf("Type=%s, but the started process exited 0 at once: it forks away, so systemd took the service for finished and stopped it", typ),
 			"a program that daemonizes itself needs Type=forking (with PIDFile=); better, let it stay in the foreground under Type=simple.")
-		p = g.restartWithType(ctx, "forking")
+		p, ok = g.restartWithType(ctx, "forking")
 	case stuck && p["ControlPID"] != "0" && p["ControlPID"] != "":
 		g.set("unit-type", report.Fail, "Type=forking, but the started process never exited: it stays in the foreground",
 			"a foreground program is Type=simple (or exec/notify); Type=forking waits for the launcher to exit.")
-		p = g.restartWithType(ctx, "simple")
+		p, ok = g.restartWithType(ctx, "simple")
 	case stuck:
 		g.set("unit-type", report.Fail, fmt.Sprintf("Type=forking: the launcher exited, but systemd is still waiting for PIDFile=%s to name a live process of the unit", p["PIDFile"]),
 			"write the pid file before the launcher exits, and only once the daemon runs.")
+	}
+	if !ok {
+		g.set("unit-active", report.Error, p["why"], "")
+		g.set("unit-type", report.Error, "not judged: "+p["why"], "")
+		return false
 	}
 	if p["ActiveState"] != "active" || mainPID(p) == 0 {
 		status, _ := g.exec(ctx, 10*time.Second, "/usr/bin/systemctl", "status", "--no-pager", "-n", "5", g.lab.Unit)
@@ -195,12 +206,13 @@ func (g *grader) startAndType(ctx context.Context) bool {
 	return true
 }
 
-// startUnit starts the unit through PID 1 and watches it settle.
-func (g *grader) startUnit(ctx context.Context) map[string]string {
+// startUnit starts the unit through PID 1 and watches it settle; ok is
+// false when systemd could not be asked.
+func (g *grader) startUnit(ctx context.Context) (map[string]string, bool) {
 	_, _ = g.sys(ctx, g.lab.Deadlines.Start.Duration, "start", g.lab.Unit)
-	first, _ := g.show(ctx, stateProps...)
-	if first["ActiveState"] != "active" {
-		return first
+	first, ok := g.show(ctx, stateProps...)
+	if !ok || first["ActiveState"] != "active" {
+		return first, ok
 	}
 	pid := mainPID(first)
 	// Watch for a main process that dies or is replaced right after start.
@@ -208,12 +220,12 @@ func (g *grader) startUnit(ctx context.Context) map[string]string {
 		return p["ActiveState"] != "active" || mainPID(p) != pid
 	}, stateProps...)
 	if changed {
-		return p
+		return p, p["why"] == ""
 	}
-	return first
+	return first, true
 }
 
-func (g *grader) restartWithType(ctx context.Context, typ string) map[string]string {
+func (g *grader) restartWithType(ctx context.Context, typ string) (map[string]string, bool) {
 	g.typeFixed = typ
 	dropin := fmt.Sprintf("/etc/systemd/system/%s.d/daemonlab-type.conf", g.lab.Unit)
 	_, _ = g.exec(ctx, 10*time.Second, "/usr/bin/mkdir", "-p", dropin[:strings.LastIndexByte(dropin, '/')])
@@ -319,7 +331,6 @@ func (g *grader) running(ctx context.Context) (p map[string]string, pid int, ok 
 	p, read := g.show(ctx, stateProps...)
 	switch {
 	case !read:
-		p["why"] = "could not read the unit's state from systemd"
 	case mainPID(p) == 0:
 		p["why"] = "the service is not running"
 	case !ownMain(p):
