@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/daemonlab/daemonlab/internal/cli/graderoot"
 	"github.com/daemonlab/daemonlab/internal/cli/root"
 	"github.com/daemonlab/daemonlab/internal/iostreams"
+	"github.com/daemonlab/daemonlab/labs"
 	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -298,4 +300,78 @@ func TestInetdLines(t *testing.T) {
 		assert.Error(t, InetdLine(bad), bad)
 	}
 	assert.NoError(t, InetdLine("echo stream tcp nowait root internal"))
+}
+
+// labSections finds the course sections a lab's assignment names:
+// "course.md#ANCHOR" links and "sections a, b, c" / "Course sections: a, b"
+// lists.
+var (
+	courseLink   = regexp.MustCompile(`course\.md#([A-Za-z0-9_-]+)`)
+	sectionsList = regexp.MustCompile(`(?i)sections:?\s+((?:[a-z0-9-]+)(?:,\s*(?:and\s+)?[a-z0-9-]+)*)`)
+)
+
+func labSections(text string) []string {
+	var out []string
+	for _, m := range courseLink.FindAllStringSubmatch(text, -1) {
+		out = append(out, m[1])
+	}
+	for _, m := range sectionsList.FindAllStringSubmatch(text, -1) {
+		for _, s := range strings.Split(m[1], ",") {
+			out = append(out, strings.TrimPrefix(strings.TrimSpace(s), "and "))
+		}
+	}
+	return out
+}
+
+// Every course section a lab's assignment sends students to exists.
+func TestLabsPointAtExistingSections(t *testing.T) {
+	anchors := Anchors(course(t))
+	all, err := labs.List()
+	require.NoError(t, err)
+	require.NotEmpty(t, all)
+	for _, l := range all {
+		secs := labSections(l.Assignment())
+		assert.NotEmpty(t, secs, "lab %s names no course section", l.ID)
+		for _, s := range secs {
+			assert.True(t, anchors[s], "lab %s points at course.md#%s, which does not exist", l.ID, s)
+		}
+	}
+}
+
+func TestLabSections(t *testing.T) {
+	assert.Equal(t, []string{"x", "unit-files", "service-types", "restart", "journal"},
+		labSections("See course.md#x. Read `course.md`, sections\nunit-files, service-types, restart, journal."))
+	assert.Equal(t, []string{"service-types", "readiness"}, labSections("Course sections: service-types, readiness."))
+}
+
+// Recorded from the image (systemd 252, xinetd 2.3.15): the classifiers
+// keep what matters and drop only the harmless man: line, also without an
+// engine to run them.
+func TestVerifyProblemsOnRecordedOutput(t *testing.T) {
+	out := `/x/cleanup.timer:6: Failed to parse boolean value, ignoring: true            # run at boot if the machine was off at 02:30
+/x/cleanup.timer:8: Failed to parse sec value, ignoring: 1s             # default 1min
+test_daemon.service: Command 'man test_daemon(8)' failed with code 1
+testService.service:6: Unknown key 'Enviroment' in section [Service], ignoring.
+cleanup.service: Command /usr/local/bin/cleanup is not executable: No such file or directory
+`
+	p := VerifyProblems(out)
+	require.Len(t, p, 4)
+	assert.Contains(t, p[0], "Failed to parse boolean value")
+	assert.Contains(t, p[1], "Failed to parse sec value")
+	assert.Contains(t, p[2], "Unknown key")
+	assert.Contains(t, p[3], "not executable")
+	assert.Empty(t, VerifyProblems("\n  \ntest_daemon.service: Command 'man test_daemon(8)' failed with code 1\n"))
+}
+
+func TestXinetdProblemsOnRecordedOutput(t *testing.T) {
+	out := `26/12/2@18:30:22: WARNING: 21 {parse_value_list} Bad service type: # [file=/tmp/x.conf] [line=6]
+26/12/2@18:30:22: ERROR: 21 {identify_attribute} Error parsing attribute type - DISABLING SERVICE [file=/tmp/x.conf] [line=6]
+Service configuration: mydaytime
+	type = UNLISTED
+26/12/2@18:30:22: DEBUG: 21 {cnf_start_services} Started service: mydaytime
+`
+	p := XinetdProblems(out)
+	require.Len(t, p, 2)
+	assert.Contains(t, p[0], "Bad service type: #")
+	assert.Contains(t, p[1], "ERROR")
 }
