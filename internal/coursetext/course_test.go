@@ -70,6 +70,9 @@ func TestFencesFollowTheConvention(t *testing.T) {
 		case "ini":
 			name := b.Attrs["unit"]
 			assert.Regexp(t, `^[A-Za-z0-9_.@:-]+\.(service|socket|timer|target|path|mount|automount)$`, name, "course.md:%d: ini block without unit=NAME.TYPE", b.Line)
+			if sc, ok := b.Attrs["scope"]; ok {
+				assert.Equal(t, "user", sc, "course.md:%d: scope= is user or absent", b.Line)
+			}
 			if prev, dup := units[name]; dup {
 				t.Errorf("course.md:%d: unit %s already shown at line %d; give each example its own name", b.Line, name, prev)
 			}

@@ -13,6 +13,8 @@
 //     "broken" (```ini unit=NAME.TYPE broken) to a unit the text shows as a
 //     bad example: verify must then report at least one problem, so the
 //     lesson stays true.
+//     A user unit (~/.config/systemd/user) adds scope=user and is verified
+//     with systemd-analyze --user.
 //   - ```xinetd file=NAME is one /etc/xinetd.d file; xinetd parses it and
 //     must report no Bad/ERROR/WARNING line.
 //   - ```inetd holds /etc/inetd.conf lines.

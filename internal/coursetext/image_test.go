@@ -120,22 +120,40 @@ func stubPrograms(t *testing.T, c *containers.Container, texts ...string) {
 	}
 }
 
-// verifyUnits installs the units in /etc/systemd/system (so they find each
-// other: a timer its service, a socket its template) and returns, per
-// unit, the problem lines of `systemd-analyze verify`.
+// userUnitDir is where a unit marked scope=user is installed: root's own
+// user manager directory, verified with systemd-analyze --user.
+const userUnitDir = "/root/.config/systemd/user/"
+
+// unitPath is where the example's unit goes in the container.
+func unitPath(b Block) string {
+	if b.Attrs["scope"] == "user" {
+		return userUnitDir + b.Attrs["unit"]
+	}
+	return "/etc/systemd/system/" + b.Attrs["unit"]
+}
+
+// verifyUnits installs the units at their paths (system units in
+// /etc/systemd/system, so they find each other: a timer its service, a
+// socket its template) and returns, per path, the problem lines of
+// `systemd-analyze verify` (--user for a user unit, which needs a runtime
+// directory).
 func verifyUnits(t *testing.T, c *containers.Container, units map[string]string) map[string][]string {
 	t.Helper()
 	var texts []string
-	for name, text := range units {
-		require.NoError(t, c.CopyBytesTo(context.Background(), []byte(text), "/etc/systemd/system/"+name, 0o644))
+	for p, text := range units {
+		require.NoError(t, c.CopyBytesTo(context.Background(), []byte(text), p, 0o644))
 		texts = append(texts, text)
 	}
 	stubPrograms(t, c, texts...)
 	out := map[string][]string{}
-	for name := range units {
-		res := run(t, c, "systemd-analyze verify /etc/systemd/system/"+name+" 2>&1")
-		out[name] = VerifyProblems(res.Output)
-		t.Logf("verify %s: exit %d, %d problem line(s)", name, res.ExitCode, len(out[name]))
+	for p := range units {
+		cmd := "systemd-analyze verify " + p + " 2>&1"
+		if strings.HasPrefix(p, userUnitDir) {
+			cmd = "mkdir -p -m 700 /tmp/xdg && XDG_RUNTIME_DIR=/tmp/xdg systemd-analyze --user verify " + p + " 2>&1"
+		}
+		res := run(t, c, cmd)
+		out[p] = VerifyProblems(res.Output)
+		t.Logf("verify %s: exit %d, %d problem line(s)", p, res.ExitCode, len(out[p]))
 	}
 	return out
 }
@@ -188,13 +206,15 @@ func TestExamplesInTheSystemdImage(t *testing.T) {
 
 	t.Run("the verifier catches a trailing comment", func(t *testing.T) {
 		p := verifyUnits(t, c, map[string]string{
-			"proofcleanup.timer":   trailingCommentTimer,
-			"proofcleanup.service": "[Service]\nType=oneshot\nExecStart=/usr/local/bin/proofcleanup\n",
+			"/etc/systemd/system/proofcleanup.timer":   trailingCommentTimer,
+			"/etc/systemd/system/proofcleanup.service": "[Service]\nType=oneshot\nExecStart=/usr/local/bin/proofcleanup\n",
+			userUnitDir + "proofuser.service":          "[Service]\nExecStart=/bin/true\nPersistent=true\n",
 		})
-		joined := strings.Join(p["proofcleanup.timer"], "\n")
+		joined := strings.Join(p["/etc/systemd/system/proofcleanup.timer"], "\n")
 		assert.Contains(t, joined, "Failed to parse boolean value, ignoring")
 		assert.Contains(t, joined, "Failed to parse sec value, ignoring")
-		assert.Empty(t, p["proofcleanup.service"])
+		assert.Empty(t, p["/etc/systemd/system/proofcleanup.service"])
+		assert.Contains(t, strings.Join(p[userUnitDir+"proofuser.service"], "\n"), "Unknown key 'Persistent'", "user units are verified too")
 	})
 
 	t.Run("xinetd catches a trailing comment", func(t *testing.T) {
@@ -205,26 +225,21 @@ func TestExamplesInTheSystemdImage(t *testing.T) {
 
 	t.Run("units", func(t *testing.T) {
 		units := map[string]string{}
-		line := map[string]int{}
+		block := map[string]Block{}
 		for _, b := range blocks {
 			if b.Lang == "ini" {
-				units[b.Attrs["unit"]] = b.Text
-				line[b.Attrs["unit"]] = b.Line
+				units[unitPath(b)] = b.Text
+				block[unitPath(b)] = b
 			}
 		}
 		require.NotEmpty(t, units)
-		for name, problems := range verifyUnits(t, c, units) {
-			b := blocks[0]
-			for _, x := range blocks {
-				if x.Line == line[name] {
-					b = x
-				}
-			}
+		for p, problems := range verifyUnits(t, c, units) {
+			b := block[p]
 			if b.Has("broken") {
-				assert.NotEmpty(t, problems, "course.md:%d: %s is shown as broken, but verify finds nothing wrong", b.Line, name)
+				assert.NotEmpty(t, problems, "course.md:%d: %s is shown as broken, but verify finds nothing wrong", b.Line, p)
 				continue
 			}
-			assert.Empty(t, problems, "course.md:%d: %s", b.Line, name)
+			assert.Empty(t, problems, "course.md:%d: %s", b.Line, p)
 		}
 		t.Logf("%d unit files verified", len(units))
 	})
