@@ -38,13 +38,16 @@ func (c *Container) WriteFile(ctx context.Context, p string, data []byte, mode i
 	return c.PutFile(ctx, p, bytes.NewReader(data), int64(len(data)), mode)
 }
 
-// PutFile streams size bytes of r to the container path with mode, owned
-// by root.
+// PutFile streams size bytes of r to the absolute container path p with
+// mode, owned by root; missing parent directories are made.
 func (c *Container) PutFile(ctx context.Context, p string, r io.Reader, size, mode int64) error {
+	if !path.IsAbs(p) {
+		return fmt.Errorf("copy into %.12s: %q is not absolute", c.id, p)
+	}
 	pr, pw := io.Pipe()
 	go func() {
 		tw := tar.NewWriter(pw)
-		err := tw.WriteHeader(&tar.Header{Name: path.Base(p), Mode: mode, Size: size, Typeflag: tar.TypeReg, ModTime: time.Now()})
+		err := tw.WriteHeader(&tar.Header{Name: path.Clean(p)[1:], Mode: mode, Size: size, Typeflag: tar.TypeReg, ModTime: time.Now()})
 		if err == nil {
 			_, err = io.CopyN(tw, r, size)
 		}
@@ -53,7 +56,7 @@ func (c *Container) PutFile(ctx context.Context, p string, r io.Reader, size, mo
 		}
 		pw.CloseWithError(err)
 	}()
-	return c.PutTar(ctx, path.Dir(p), pr, "")
+	return c.PutTar(ctx, "/", pr, "")
 }
 
 // ErrNotRegular is returned by GetFile for anything but a regular file.

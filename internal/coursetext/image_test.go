@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"strconv"
@@ -64,8 +65,11 @@ func systemdImage(t *testing.T) *containers.Container {
 	}
 	tag, _, err := containers.EnsureImage(context.Background(), tWriter{t})
 	require.NoError(t, err)
+	// The examples install programs in /usr/local/sbin too: writable here.
+	writable := maps.Clone(containers.SystemdWritable)
+	writable["/usr/local/sbin"] = "size=16m,mode=0755"
 	c, err := containers.Start(context.Background(), containers.Options{
-		Image: tag, Labels: map[string]string{sessionKey: sessionLabel}, MaxLifetime: 3 * time.Minute,
+		Image: tag, Labels: map[string]string{sessionKey: sessionLabel}, MaxLifetime: 3 * time.Minute, Writable: writable,
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, c.Terminate(context.Background())) })
@@ -141,7 +145,7 @@ func verifyUnits(t *testing.T, c *containers.Container, units map[string]string)
 	t.Helper()
 	var texts []string
 	for p, text := range units {
-		require.NoError(t, c.CopyBytesTo(context.Background(), []byte(text), p, 0o644))
+		require.NoError(t, c.WriteFile(context.Background(), p, []byte(text), 0o644))
 		texts = append(texts, text)
 	}
 	stubPrograms(t, c, texts...)
@@ -165,8 +169,8 @@ func verifyUnits(t *testing.T, c *containers.Container, units map[string]string)
 func parseXinetd(t *testing.T, c *containers.Container, name, text string) (problems []string, parsed bool) {
 	t.Helper()
 	dir := "/tmp/xinetd-" + name
-	require.NoError(t, c.CopyBytesTo(context.Background(), []byte(text), dir+"/d/"+name, 0o644))
-	require.NoError(t, c.CopyBytesTo(context.Background(), []byte("defaults\n{\n}\nincludedir "+dir+"/d\n"), dir+"/xinetd.conf", 0o644))
+	require.NoError(t, c.WriteFile(context.Background(), dir+"/d/"+name, []byte(text), 0o644))
+	require.NoError(t, c.WriteFile(context.Background(), dir+"/xinetd.conf", []byte("defaults\n{\n}\nincludedir "+dir+"/d\n"), 0o644))
 	stubPrograms(t, c, text)
 	res := run(t, c, "timeout -s INT 3 script -qec 'xinetd -d -dontfork -f "+dir+"/xinetd.conf' /dev/null 2>&1")
 	return XinetdProblems(res.Output), strings.Contains(res.Output, "Service configuration: ")
