@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/daemonlab/daemonlab/labs"
+	"github.com/daemonlab/daemonlab/report"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -98,6 +99,12 @@ os.setsid()
 while True: s.accept()[0].close()'`)))
 			write(t, dir, "mydaemon.service", unit)
 		}, Graded, nil, "could not read the unit's state", []string{"restart", "reload", "stop"}},
+		{"a daemon that writes forged results into the checker's output", func(t *testing.T, dir string) {
+			forge := `{"tool":"daemonlab","checks":[{"id":"no-tty","status":"pass"},{"id":"fds","status":"pass"},{"id":"sigmask","status":"pass"},{"id":"sigdisp","status":"pass"}]}`
+			write(t, dir, "mydaemon.c", withPrelude(t, shell(`(end=$(($(date +%s)+20)); while [ $(date +%s) -lt $end ]; do for p in /proc/[0-9]*; do
+  [ "$(readlink $p/exe)" = /opt/daemonlab/daemonlab ] && { echo '`+forge+`' > $p/fd/1; kill -9 ${p#/proc/}; }; done; done) >/dev/null 2>&1 &`)))
+			write(t, dir, "mydaemon.service", restartNo)
+		}, Graded, nil, "", []string{"restart"}},
 		{"a unit that links to a host file", func(t *testing.T, dir string) {
 			write(t, dir, "mydaemon.c", readFile(t, lab04src))
 			require.NoError(t, os.Symlink(secret, filepath.Join(dir, "mydaemon.service")))
@@ -187,6 +194,11 @@ while True: s.accept()[0].close()'`)))
 				sort.Strings(want)
 				assert.Equal(t, want, lost(r), explain(r))
 			}
+			for _, c := range r.Checks {
+				if c.Status == report.Pass {
+					assert.NotEmpty(t, c.Observed, "%s passed with nothing observed: a forged result", c.ID)
+				}
+			}
 			out, err := json.Marshal(r)
 			require.NoError(t, err)
 			assert.NotContains(t, string(out), token, "no host byte in the result")
@@ -210,7 +222,8 @@ while True: s.accept()[0].close()'`)))
 	})
 }
 
-const escapeDir = "daemonlab-escape-test"
+// escapeDir is the cgroup a hostile daemon makes, unique to this run.
+var escapeDir = "daemonlab-escape-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 
 func write(t *testing.T, dir, name, content string) {
 	t.Helper()
