@@ -35,21 +35,38 @@ func (c *Container) PutTar(ctx context.Context, dir string, r io.Reader, user st
 // WriteFile writes data (small: it is held in memory) to the container path
 // with mode, owned by root.
 func (c *Container) WriteFile(ctx context.Context, p string, data []byte, mode int64) error {
-	return c.PutFile(ctx, p, bytes.NewReader(data), int64(len(data)), mode)
+	return c.PutFiles(ctx, File{Path: p, Mode: mode, Size: int64(len(data)), Content: bytes.NewReader(data)})
 }
 
-// PutFile streams size bytes of r to the absolute container path p with
-// mode, owned by root; missing parent directories are made.
-func (c *Container) PutFile(ctx context.Context, p string, r io.Reader, size, mode int64) error {
-	if !path.IsAbs(p) {
-		return fmt.Errorf("copy into %.12s: %q is not absolute", c.id, p)
+// File is one file for PutFiles: Size bytes of Content go to the absolute
+// container path Path with Mode, owned by root.
+type File struct {
+	Path    string
+	Mode    int64
+	Size    int64
+	Content io.Reader
+}
+
+// PutFiles streams the files into the container in one tar stream (one
+// exec); missing parent directories are made.
+func (c *Container) PutFiles(ctx context.Context, files ...File) error {
+	for _, f := range files {
+		if !path.IsAbs(f.Path) {
+			return fmt.Errorf("copy into %.12s: %q is not absolute", c.id, f.Path)
+		}
 	}
 	pr, pw := io.Pipe()
 	go func() {
 		tw := tar.NewWriter(pw)
-		err := tw.WriteHeader(&tar.Header{Name: path.Clean(p)[1:], Mode: mode, Size: size, Typeflag: tar.TypeReg, ModTime: time.Now()})
-		if err == nil {
-			_, err = io.CopyN(tw, r, size)
+		var err error
+		for _, f := range files {
+			err = tw.WriteHeader(&tar.Header{Name: path.Clean(f.Path)[1:], Mode: f.Mode, Size: f.Size, Typeflag: tar.TypeReg, ModTime: time.Now()})
+			if err == nil {
+				_, err = io.CopyN(tw, f.Content, f.Size)
+			}
+			if err != nil {
+				break
+			}
 		}
 		if err == nil {
 			err = tw.Close()

@@ -49,9 +49,29 @@ type Spec struct {
 	// ReloadEvidence is a text the journal must show after a reload.
 	ReloadEvidence string      `yaml:"reload_evidence"`
 	Checks         []CheckSpec `yaml:"checks"`
+	// Plan names the grading steps of a container lab (PlanService, the
+	// default, for labs 04 and 05); internal/grade maps each plan to its steps.
+	Plan string `yaml:"plan"`
+	// Install lists hand-in files, besides the unit and the built program,
+	// that the grader puts in place before anything of the submission runs.
+	Install []InstallFile `yaml:"install"`
+	// Writable adds paths to the lab container's writable (tmpfs) ones; the
+	// image fills each from its own copy when it has one.
+	Writable []string `yaml:"writable"`
 
 	// Dir is the lab's folder inside the embedded tree ("" for a file lab).
 	Dir string `yaml:"-"`
+}
+
+// PlanService grades a systemd service: unit, enable, start, Type=,
+// restart, reload, journal, stop, and the running daemon.
+const PlanService = "service"
+
+// InstallFile is one hand-in file and where the grader installs it.
+type InstallFile struct {
+	File string `yaml:"file"` // in the submission
+	To   string `yaml:"to"`   // absolute path in the lab container
+	Mode uint32 `yaml:"mode"` // default 0644
 }
 
 // CheckSpec is one graded check.
@@ -162,6 +182,14 @@ func (s *Spec) applyDefaults() {
 			d.Duration = v
 		}
 	}
+	if s.Plan == "" && s.Tier == TierContainer {
+		s.Plan = PlanService
+	}
+	for i := range s.Install {
+		if s.Install[i].Mode == 0 {
+			s.Install[i].Mode = 0o644
+		}
+	}
 	def(&s.Deadlines.Build, 60*time.Second)
 	def(&s.Deadlines.Start, 15*time.Second)
 	def(&s.Deadlines.Restart, 5*time.Second)
@@ -181,7 +209,7 @@ func (s *Spec) Validate() error {
 	switch s.Tier {
 	case TierHost:
 	case TierContainer:
-		if !strings.HasSuffix(s.Unit, ".service") || strings.Contains(s.Unit, "/") {
+		if s.Plan == PlanService && (!strings.HasSuffix(s.Unit, ".service") || strings.Contains(s.Unit, "/")) {
 			return errf("unit %q must be a NAME.service file name", s.Unit)
 		}
 		if s.Binary == "" || strings.Contains(s.Binary, "/") {
@@ -192,6 +220,16 @@ func (s *Spec) Validate() error {
 	}
 	if len(s.Checks) == 0 {
 		return errf("no checks")
+	}
+	for _, f := range append(slicesOf(s.Install), s.Writable...) {
+		if !path.IsAbs(f) || path.Clean(f) != f {
+			return errf("%q must be a clean absolute path", f)
+		}
+	}
+	for _, f := range s.Install {
+		if f.File == "" || path.IsAbs(f.File) || strings.Contains(f.File, "..") {
+			return errf("install file %q must be a plain name in the submission", f.File)
+		}
 	}
 	seen := map[string]bool{}
 	for _, c := range s.Checks {
@@ -215,6 +253,14 @@ func (s *Spec) Validate() error {
 		return errf("%v", err)
 	}
 	return nil
+}
+
+func slicesOf(files []InstallFile) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = f.To
+	}
+	return out
 }
 
 // List returns every embedded lab, ordered by id.

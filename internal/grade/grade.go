@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,13 +122,22 @@ func (g *grader) run(ctx context.Context) Outcome {
 	}
 	defer sub.Close()
 	var unit []byte
-	if !sub.Has(g.lab.Unit) {
+	switch {
+	case g.lab.Unit == "":
+	case !sub.Has(g.lab.Unit):
 		g.set("unit-syntax", report.Fail, fmt.Sprintf("the submission has no %s", g.lab.Unit), "hand in the unit file next to your source.")
-	} else if unit, err = sub.ReadFile(g.lab.Unit, maxUnit); err != nil {
-		g.failAll(oneLine(err.Error()))
-		return Ungradable
-	} else {
+	default:
+		if unit, err = sub.ReadFile(g.lab.Unit, maxUnit); err != nil {
+			g.failAll(oneLine(err.Error()))
+			return Ungradable
+		}
 		g.lintUnit(unit)
+	}
+	steps, known := plans[g.lab.Plan]
+	if !known {
+		g.errors = append(g.errors, fmt.Sprintf("lab %s: no grading plan %q", g.lab.ID, g.lab.Plan))
+		g.failAll("not gradable: the lab names an unknown grading plan")
+		return NoInfra
 	}
 	if sub.Empty() {
 		g.failAll("the submission directory is empty")
@@ -167,6 +177,12 @@ func (g *grader) run(ctx context.Context) Outcome {
 	copts := g.o.Container
 	copts.Image = g.image
 	copts.ReadOnly = map[string]string{checkerPath: checker}
+	if len(g.lab.Writable) > 0 {
+		copts.Writable = maps.Clone(containers.SystemdWritable)
+		for _, p := range g.lab.Writable {
+			copts.Writable[p] = "size=16m,mode=0755"
+		}
+	}
 	if copts.MaxLifetime == 0 {
 		copts.MaxLifetime = g.lab.Deadlines.Total.Duration + 30*time.Second
 	}
@@ -207,15 +223,21 @@ func (g *grader) run(ctx context.Context) Outcome {
 		return NoInfra
 	}
 	g.c = booted.c
-	if outcome, ok := g.install(ctx, artifact, unit); !ok {
+	if outcome, ok := g.install(ctx, artifact, sub, unit); !ok {
 		return outcome
 	}
-	g.service(ctx)
+	steps(g, ctx)
 	if ctx.Err() != nil {
 		g.errors = append(g.errors, fmt.Sprintf("the grading deadline of %s passed", g.lab.Deadlines.Total.Duration))
 		g.failAll("not judged: the grading deadline passed")
 	}
 	return Graded
+}
+
+// plans maps a lab's plan (labs.Spec.Plan) to its grading steps, which run
+// once the program and the hand-in files are installed in the lab container.
+var plans = map[string]func(*grader, context.Context){
+	labs.PlanService: (*grader).service,
 }
 
 func (g *grader) limits() submission.Limits {

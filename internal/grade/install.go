@@ -1,6 +1,7 @@
 package grade
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -185,10 +186,11 @@ const pinUnit = "daemonlab-pin.target"
 
 const pinText = "[Unit]\nDescription=daemonlab grader: keeps %[1]s loaded\nAfter=%[1]s\n"
 
-// install puts the built program and the unit (the bytes read from the
-// submission) in place in the lab container, before anything of the
-// submission runs there, and has systemd read the unit.
-func (g *grader) install(ctx context.Context, artifact string, unit []byte) (Outcome, bool) {
+// install puts the built program, the unit and the lab's other hand-in
+// files (the bytes read from the submission) in place in the lab container,
+// in one stream and before anything of the submission runs there, and has
+// systemd read them.
+func (g *grader) install(ctx context.Context, artifact string, sub *submission.Submission, unit []byte) (Outcome, bool) {
 	t := time.Now()
 	defer g.timing("install", t)
 	f, err := os.Open(artifact)
@@ -199,19 +201,34 @@ func (g *grader) install(ctx context.Context, artifact string, unit []byte) (Out
 	}
 	defer f.Close()
 	st, err := f.Stat()
-	if err == nil {
-		err = g.c.PutFile(ctx, "/usr/local/bin/"+g.lab.Binary, f, st.Size(), 0o755)
+	if err != nil {
+		g.errors = append(g.errors, err.Error())
+		g.failAll("not gradable: the build result is gone")
+		return NoInfra, false
 	}
-	if err == nil {
-		err = g.c.WriteFile(ctx, "/etc/systemd/system/"+g.lab.Unit, unit, 0o644)
+	files := []containers.File{{Path: "/usr/local/bin/" + g.lab.Binary, Mode: 0o755, Size: st.Size(), Content: f}}
+	if g.lab.Unit != "" {
+		pin := fmt.Sprintf(pinText, g.lab.Unit)
+		files = append(files,
+			containers.File{Path: "/etc/systemd/system/" + g.lab.Unit, Mode: 0o644, Size: int64(len(unit)), Content: bytes.NewReader(unit)},
+			containers.File{Path: "/run/systemd/system/" + pinUnit, Mode: 0o644, Size: int64(len(pin)), Content: strings.NewReader(pin)})
 	}
-	if err == nil {
-		err = g.c.WriteFile(ctx, "/run/systemd/system/"+pinUnit, []byte(fmt.Sprintf(pinText, g.lab.Unit)), 0o644)
+	for _, in := range g.lab.Install {
+		if !sub.Has(in.File) {
+			continue // the plan's checks say what is missing
+		}
+		data, err := sub.ReadFile(in.File, maxUnit)
+		if err != nil {
+			g.failAll(oneLine(err.Error()))
+			return Ungradable, false
+		}
+		files = append(files, containers.File{Path: in.To, Mode: int64(in.Mode), Size: int64(len(data)), Content: bytes.NewReader(data)})
 	}
+	err = g.c.PutFiles(ctx, files...)
 	if err == nil {
 		_, err = g.sys(ctx, 30*time.Second, "daemon-reload")
 	}
-	if err == nil {
+	if err == nil && g.lab.Unit != "" {
 		_, err = g.sys(ctx, 30*time.Second, "start", pinUnit)
 	}
 	if err != nil {
