@@ -166,8 +166,8 @@ func TestAccuracyHoles(t *testing.T) {
 				assert.Contains(t, c.Observed, "does not stop on SIGTERM")
 			}},
 		{name: "a Makefile whose default target is not named mydaemon builds", lab: "04",
-			files: map[string]string{"mydaemon.c": readFile(t, lab04src), "mydaemon.service": unit,
-				"Makefile": "build: mydaemon\n\nmydaemon: mydaemon.c\n\tcc -O2 -o mydaemon mydaemon.c\n\nclean:\n\trm -f mydaemon\n"},
+			files: map[string]string{"src/main.c": readFile(t, lab04src), "mydaemon.service": unit,
+				"Makefile": "build:\n\tcc -O2 -o mydaemon src/main.c\n\nclean:\n\trm -f mydaemon\n"},
 			lost: []string{}},
 		{name: "a service that never starts earns nothing for unit-type", lab: "04",
 			files: map[string]string{"mydaemon.c": "#include <stdio.h>\nint main(void){fputs(\"cannot start\\n\", stderr);return 1;}\n", "mydaemon.service": strings.Replace(unit, "Restart=on-failure", "Restart=no", 1)},

@@ -66,6 +66,7 @@ func Grade(ctx context.Context, o Options) (*report.Report, Outcome, error) {
 	}
 	g := &grader{o: o, lab: o.Lab, results: map[string]report.Check{}, timings: map[string]float64{}, start: start}
 	outcome := g.run(ctx)
+	g.pending.Wait()
 	r := g.report(outcome)
 	r.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	return r, outcome, nil
@@ -84,6 +85,15 @@ type grader struct {
 	typeFixed string
 	// unitWarnings are our parser's warnings, shown with unit-syntax.
 	unitWarnings []string
+	// pending is the work started in the background (a tear-down) that the
+	// run waits for before it returns.
+	pending sync.WaitGroup
+}
+
+// background runs f concurrently; run waits for it before returning.
+func (g *grader) background(f func()) {
+	g.pending.Add(1)
+	go func() { defer g.pending.Done(); f() }()
 }
 
 func (g *grader) progress(format string, a ...any) {

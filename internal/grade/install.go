@@ -127,7 +127,9 @@ func (g *grader) build(ctx context.Context, sub *submission.Submission) (artifac
 		g.failAll("not gradable: the build container did not start")
 		return "", NoInfra, false
 	}
-	defer func() { _ = bc.Terminate(context.WithoutCancel(ctx)) }()
+	// Torn down in the background while the lab container is graded; the
+	// run waits for it before it returns.
+	defer g.background(func() { _ = bc.Terminate(context.WithoutCancel(ctx)) })
 
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(sub.WriteTar(pw)) }()
