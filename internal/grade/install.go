@@ -132,11 +132,14 @@ func (g *grader) build(ctx context.Context, sub *submission.Submission) (artifac
 	defer g.background(func() { _ = bc.Terminate(context.WithoutCancel(ctx)) })
 
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(sub.WriteTar(pw)) }()
+	read := make(chan error, 1)
+	go func() { err := sub.WriteTar(pw); pw.CloseWithError(err); read <- err }()
 	if err := bc.PutTar(ctx, buildDir, pr, buildUser); err != nil {
 		pr.CloseWithError(err)
-		if errors.Is(err, submission.ErrRejected) {
-			g.failAll(oneLine(err.Error()))
+		// The reader's own refusal (a file that changed or became a FIFO
+		// after the scan) says more than tar's complaint about the stream.
+		if rerr := <-read; errors.Is(rerr, submission.ErrRejected) {
+			g.failAll(oneLine(rerr.Error()))
 			return "", Ungradable, false
 		}
 		g.errors = append(g.errors, err.Error())
