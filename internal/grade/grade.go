@@ -85,9 +85,11 @@ type grader struct {
 	typeFixed string
 	// unitWarnings are our parser's warnings, shown with unit-syntax.
 	unitWarnings []string
-	// pending is the work started in the background (a tear-down) that the
-	// run waits for before it returns.
+	// pending is the work started in the background (a tear-down, a
+	// verification) that the run waits for before it returns.
 	pending sync.WaitGroup
+	// mu guards results and timings, which concurrent steps write.
+	mu sync.Mutex
 }
 
 // background runs f concurrently; run waits for it before returning.
@@ -101,13 +103,22 @@ func (g *grader) progress(format string, a ...any) {
 }
 
 func (g *grader) timing(step string, since time.Time) {
-	g.timings[step] = ms(time.Since(since))
+	g.record(step, time.Since(since))
+}
+
+// record notes a step's wall time; steps may run concurrently.
+func (g *grader) record(step string, d time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.timings[step] = ms(d)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // set records a check result (the first one for an id wins).
 func (g *grader) set(id string, status report.Status, observed, hint string, details ...string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	if _, done := g.results[id]; done {
 		return
 	}
@@ -207,7 +218,7 @@ func (g *grader) run(ctx context.Context) Outcome {
 		c, err := containers.Start(ctx, copts)
 		boot <- started{c, err, time.Since(t)}
 	}()
-	lab := sync.OnceValue(func() started { s := <-boot; g.timings["container_start"] = ms(s.took); return s })
+	lab := sync.OnceValue(func() started { s := <-boot; g.record("container_start", s.took); return s })
 	defer func() {
 		// Tear down even when ctx was cancelled (Ctrl-C, deadline).
 		s := lab()
@@ -217,7 +228,7 @@ func (g *grader) run(ctx context.Context) Outcome {
 		if err := s.c.Terminate(context.WithoutCancel(ctx)); err != nil {
 			g.errors = append(g.errors, "tear-down: "+err.Error())
 		}
-		g.timings["teardown"] = ms(s.c.TeardownDuration())
+		g.record("teardown", s.c.TeardownDuration())
 	}()
 
 	g.progress("building")

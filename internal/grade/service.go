@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/daemonlab/daemonlab/checker/catalogue"
@@ -26,18 +27,29 @@ const journalCap = 1 << 20
 
 // service runs the systemd steps in order; each one records its checks.
 func (g *grader) service(ctx context.Context) {
-	g.verify(ctx)
+	// systemd-analyze verify reads the unit file, not the service: it runs
+	// beside the steps that start the service.
+	var verified sync.WaitGroup
+	verified.Add(1)
+	go func() { defer verified.Done(); t := time.Now(); g.verify(ctx); g.timing("verify", t) }()
+	defer verified.Wait()
 	g.enable(ctx)
 	if !g.startAndType(ctx) {
 		return
 	}
 	// From here until the reload, a "reloaded" line would be a lie.
 	quiet, _ := g.cursor(ctx)
-	g.inside(ctx)
-	g.restart(ctx)
-	g.reload(ctx, quiet)
-	g.journal(ctx)
-	g.stop(ctx)
+	for _, step := range []struct {
+		name string
+		run  func(context.Context)
+	}{
+		{"inside", g.inside}, {"restart", g.restart},
+		{"reload", func(ctx context.Context) { g.reload(ctx, quiet) }}, {"journal", g.journal}, {"stop", g.stop},
+	} {
+		t := time.Now()
+		step.run(ctx)
+		g.timing(step.name, t)
+	}
 }
 
 // sys runs the grader's own systemd client (the read-only checker binary,
@@ -320,7 +332,9 @@ func (g *grader) inside(ctx context.Context) {
 	}
 	for _, id := range wanted {
 		if c, ok := r.Find(id); ok {
+			g.mu.Lock()
 			g.results[id] = c
+			g.mu.Unlock()
 		}
 	}
 }
@@ -356,7 +370,6 @@ func (g *grader) restart(ctx context.Context) {
 			fmt.Sprintf("use a short RestartSec= (at most %s).", limit))
 		return
 	}
-	t := time.Now()
 	if _, err := g.sys(ctx, 10*time.Second, "kill", g.lab.Unit, "--signal", "9"); err != nil {
 		g.set("restart", report.Error, "kill -9 could not be sent: "+err.Error(), "")
 		return
@@ -364,7 +377,6 @@ func (g *grader) restart(ctx context.Context) {
 	after, back := g.waitState(ctx, limit+g.lab.Deadlines.RestartMargin.Duration, func(q map[string]string) bool {
 		return q["ActiveState"] == "active" && mainPID(q) != 0 && mainPID(q) != old
 	}, stateProps...)
-	g.timing("restart", t)
 	if !back {
 		g.set("restart", report.Fail, fmt.Sprintf("kill -9 %d: not running again after %s (Restart=%s, ActiveState=%s)", old, limit, after["Restart"], after["ActiveState"]),
 			"Restart=on-failure (or always) with a short RestartSec= brings a crashed daemon back.")
@@ -395,22 +407,28 @@ func (g *grader) reload(ctx context.Context, quiet string) {
 		return
 	}
 	evidence := g.lab.ReloadEvidence
-	if evidence != "" && quiet != "" {
-		n, err := g.countLines(ctx, quiet, evidence, false)
-		if err != nil {
+	// One read of the quiet window: the evidence must not be there, and its
+	// last line is where the read after the reload starts.
+	before := quiet
+	if before == "" {
+		var err error
+		if before, err = g.cursor(ctx); err != nil {
 			g.set("reload", report.Error, "could not read the journal: "+err.Error(), "")
 			return
 		}
-		if n > 0 {
-			g.set("reload", report.Fail, fmt.Sprintf("the daemon logged %q %d time(s) without being reloaded", evidence, n),
-				fmt.Sprintf("log %q when, and only when, SIGHUP made you re-read the configuration.", evidence))
-			return
-		}
 	}
-	before, err := g.cursor(ctx)
+	entries, err := g.journalEntries(ctx, before)
 	if err != nil {
 		g.set("reload", report.Error, "could not read the journal: "+err.Error(), "")
 		return
+	}
+	if n := count(entries, evidence, false); evidence != "" && n > 0 {
+		g.set("reload", report.Fail, fmt.Sprintf("the daemon logged %q %d time(s) without being reloaded", evidence, n),
+			fmt.Sprintf("log %q when, and only when, SIGHUP made you re-read the configuration.", evidence))
+		return
+	}
+	if len(entries) > 0 {
+		before = entries[len(entries)-1].Cursor
 	}
 	res, err := g.sys(ctx, 30*time.Second, "reload", g.lab.Unit)
 	if err != nil {
@@ -483,7 +501,7 @@ var errJournal = errors.New("journalctl could not run")
 // journalEntries reads the unit's journal lines after cursor (all when "").
 func (g *grader) journalEntries(ctx context.Context, after string) ([]journalEntry, error) {
 	args := []string{"/usr/bin/journalctl", "-u", g.lab.Unit, "-o", "json", "--no-pager",
-		"--output-fields=MESSAGE,_PID,SYSLOG_IDENTIFIER"}
+		"--output-fields=MESSAGE,_PID,SYSLOG_IDENTIFIER,__CURSOR"}
 	if after != "" {
 		args = append(args, "--after-cursor="+after)
 	}
@@ -521,16 +539,17 @@ func (g *grader) cursor(ctx context.Context) (string, error) {
 // systemd's own lines about the unit when bySystemd, else the daemon's.
 func (g *grader) countLines(ctx context.Context, after, text string, bySystemd bool) (int, error) {
 	entries, err := g.journalEntries(ctx, after)
-	if err != nil {
-		return 0, err
-	}
+	return count(entries, text, bySystemd), err
+}
+
+func count(entries []journalEntry, text string, bySystemd bool) int {
 	n := 0
 	for _, e := range entries {
 		if e.fromDaemon() != bySystemd && strings.Contains(e.text(), text) {
 			n++
 		}
 	}
-	return n, nil
+	return n
 }
 
 func (g *grader) journal(ctx context.Context) {
@@ -573,7 +592,6 @@ func (g *grader) stop(ctx context.Context) {
 		return
 	}
 	limit := g.lab.Deadlines.Stop.Duration
-	t := time.Now()
 	if _, err := g.sys(ctx, 10*time.Second, "stop", g.lab.Unit); err != nil {
 		g.set("stop", report.Error, "systemctl stop could not be sent: "+err.Error(), "")
 		return
@@ -581,7 +599,6 @@ func (g *grader) stop(ctx context.Context) {
 	q, stopped := g.waitState(ctx, limit, func(q map[string]string) bool {
 		return q["ActiveState"] == "inactive" || q["ActiveState"] == "failed"
 	}, stateProps...)
-	g.timing("stop", t)
 	if !stopped {
 		_, _ = g.sys(ctx, 10*time.Second, "kill", g.lab.Unit, "--all", "--signal", "9")
 		g.set("stop", report.Fail, fmt.Sprintf("still %s %s after SIGTERM: it does not stop on SIGTERM", q["ActiveState"], limit),
