@@ -249,7 +249,7 @@ func attach(ctx context.Context, o *Options, fs procfs.FS, pid int, prof checker
 		return targetError(pid, err)
 	}
 	r := &report.Report{
-		Tool: "daemonlab", Mode: "check", Target: snap.Target(), Tree: snap.Tree(),
+		Tool: "daemonlab", Mode: report.ModeAttach, Target: snap.Target(), Tree: snap.Tree(),
 		Checks: checker.Judge(snap, prof, nil), Started: start,
 	}
 	if len(o.Probes) > 0 {
