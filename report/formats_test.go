@@ -24,8 +24,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 func f(v float64) *float64 { return &v }
-func str(s string) *string  { return &s }
-func yes(b bool) *bool      { return &b }
+func str(s string) *string { return &s }
+func yes(b bool) *bool     { return &b }
 
 // secret is text only a hidden check carries: no student-facing format
 // may show it.

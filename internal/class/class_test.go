@@ -136,7 +136,7 @@ func TestClassCSVAndResults(t *testing.T) {
 	f := newFake(t)
 	dir, out := makeClass(t, basicClass), t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "README"), nil, 0o644)) // not a submission
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, ".git"), 0o755))      // not a submission
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, ".git"), 0o755))         // not a submission
 	var prog bytes.Buffer
 	o := options(f, dir, out)
 	o.Progress, o.Formats = &prog, []string{"markdown", "gradescope"}

@@ -60,7 +60,6 @@ func (p *progress) line() {
 		p.done, p.total, p.running, p.failed, p.broken, eta)
 }
 
-
 func (p *progress) start(student string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
