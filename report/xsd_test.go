@@ -72,8 +72,7 @@ func parseXSD(r io.Reader) (*xsdSchema, error) {
 		}
 	}
 	s := &xsdSchema{elements: map[string]*xsdType{}}
-	var complexType func(n xsdNode) (*xsdType, error)
-	complexType = func(n xsdNode) (*xsdType, error) {
+	complexType := func(n xsdNode) (*xsdType, error) {
 		t := &xsdType{mixed: n.attr("mixed") == "true", attrs: map[string]xsdAttr{}, children: map[string]bool{}}
 		var walk func(n xsdNode) error
 		walk = func(n xsdNode) error {
