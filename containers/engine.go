@@ -66,30 +66,38 @@ func EngineAvailable(ctx context.Context) error {
 }
 
 var (
-	cgroupMu      sync.Mutex
-	cgroupVersion string
+	cgroupMu     sync.Mutex
+	cgroupVer    string
+	cgroupDriver string
 )
 
 // CgroupVersion reports the engine's cgroup version ("1" or "2"), as
 // `docker info` shows it. Cached after the first success.
 func CgroupVersion(ctx context.Context) (string, error) {
+	v, _, err := cgroupInfo(ctx)
+	return v, err
+}
+
+// cgroupInfo returns the engine's cgroup version and driver (cgroupfs or
+// systemd), cached after the first success.
+func cgroupInfo(ctx context.Context) (version, driver string, err error) {
 	cgroupMu.Lock()
 	defer cgroupMu.Unlock()
-	if cgroupVersion != "" {
-		return cgroupVersion, nil
+	if cgroupVer != "" {
+		return cgroupVer, cgroupDriver, nil
 	}
 	cli, err := dockerClient()
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	info, err := cli.Info(ctx, client.InfoOptions{})
 	if err != nil {
-		return "", fmt.Errorf("%w: docker info: %v", ErrNoEngine, err)
+		return "", "", fmt.Errorf("%w: docker info: %v", ErrNoEngine, err)
 	}
 	v := info.Info.CgroupVersion
 	if v == "" { // engines before API 1.40 did not report it; they only knew v1
 		v = "1"
 	}
-	cgroupVersion = v
-	return v, nil
+	cgroupVer, cgroupDriver = v, info.Info.CgroupDriver
+	return cgroupVer, cgroupDriver, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -351,7 +352,9 @@ func TestTerminateConcurrentAndIdempotent(t *testing.T) {
 }
 
 func TestWatchdogTerminates(t *testing.T) {
-	c := start(t, Options{MaxLifetime: 3 * time.Second})
+	// A plain container: the watchdog is the same, and a slow systemd boot on
+	// a loaded machine cannot outlast the short lifetime.
+	c := start(t, Options{MaxLifetime: 3 * time.Second, Plain: true})
 	select {
 	case <-c.Terminated():
 	case <-time.After(30 * time.Second):
@@ -368,32 +371,27 @@ func TestCopyAndService(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	if err := c.CopyBytesTo(ctx, []byte("#!/bin/sh\necho hello from $0\n"), "/usr/local/bin/hello", 0o755); err != nil {
+	if err := c.WriteFile(ctx, "/usr/local/bin/hello", []byte("#!/bin/sh\necho hello from $0\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if got := run(t, c, 10*time.Second, "/usr/local/bin/hello").Output; got != "hello from /usr/local/bin/hello\n" {
 		t.Fatalf("hello: %q", got)
 	}
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("A"), 0o644)
-	os.MkdirAll(filepath.Join(dir, "sub"), 0o755)
-	os.WriteFile(filepath.Join(dir, "sub", "b.txt"), []byte("B"), 0o644)
-	if err := c.CopyFileTo(ctx, filepath.Join(dir, "a.txt"), "/root/a.txt", 0o600); err != nil {
-		t.Fatal(err)
+	// Out again: a regular file comes out whole; a symlink, a directory or
+	// a file over the limit is refused.
+	var got strings.Builder
+	if _, err := c.GetFile(ctx, "/usr/local/bin/hello", &got, 1<<20); err != nil || !strings.HasPrefix(got.String(), "#!/bin/sh") {
+		t.Fatalf("GetFile: %v %q", err, got.String())
 	}
-	if got := run(t, c, 10*time.Second, "stat", "-c", "%a %s", "/root/a.txt").Output; got != "600 1\n" {
-		t.Fatalf("a.txt: %q", got)
+	run(t, c, 10*time.Second, "ln", "-s", "/etc/shadow", "/tmp/link")
+	for p, want := range map[string]error{"/tmp/link": ErrNotRegular, "/usr/local/bin": ErrNotRegular, "/usr/bin/systemctl": ErrTooLarge} {
+		if _, err := c.GetFile(ctx, p, io.Discard, 1024); !errors.Is(err, want) {
+			t.Fatalf("GetFile(%s) = %v, want %v", p, err, want)
+		}
 	}
-	if err := c.CopyDirTo(ctx, dir, "/srv/lab/in", 0o640); err != nil {
-		t.Fatal(err)
-	}
-	if got := run(t, c, 10*time.Second, "sh", "-c", "cat /srv/lab/in/a.txt /srv/lab/in/sub/b.txt; stat -c %a /srv/lab/in/sub/b.txt /srv/lab/in/sub").Output; got != "AB640\n755\n" {
-		t.Fatalf("dir copy: %q", got)
-	}
-
 	// A unit restarts after kill -9 and its log is in the journal.
 	unit := "[Service]\nExecStart=/bin/sh -c 'echo started; exec sleep 1000'\nRestart=on-failure\nRestartSec=100ms\n"
-	if err := c.CopyBytesTo(ctx, []byte(unit), "/etc/systemd/system/lab.service", 0o644); err != nil {
+	if err := c.WriteFile(ctx, "/etc/systemd/system/lab.service", []byte(unit), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	run(t, c, 10*time.Second, "systemctl", "daemon-reload")
@@ -409,4 +407,57 @@ func TestCopyAndService(t *testing.T) {
 	if got := run(t, c, 10*time.Second, "journalctl", "-u", "lab.service", "--no-pager").Output; strings.Count(got, "started") < 2 {
 		t.Fatalf("journal: %q", got)
 	}
+}
+
+// TestWritesAreBoundedAndStayInside: the root file system is read-only (the
+// image's tools cannot be replaced, no /etc/ld.so.preload), every writable
+// path is a size-limited tmpfs (a disk fill costs the host nothing), and a
+// cgroup made inside lands in the container's own subtree, which is gone
+// after Terminate.
+func TestWritesAreBoundedAndStayInside(t *testing.T) {
+	c := start(t, Options{})
+	for _, p := range []string{"/usr/bin/systemctl", "/etc/ld.so.preload", "/usr/lib/x", "/etc/hosts", "/opt/x"} {
+		if res := run(t, c, 10*time.Second, "sh", "-c", "echo x >> "+p); res.ExitCode == 0 {
+			t.Errorf("%s is writable", p)
+		}
+	}
+	res := run(t, c, 30*time.Second, "sh", "-c", "dd if=/dev/zero of=/var/tmp/fill bs=1M count=1024 2>&1; df -k /var | tail -1")
+	if res.ExitCode != 0 && !strings.Contains(res.Output, "No space left") {
+		t.Fatalf("fill: %s", res.Output)
+	}
+	if !strings.Contains(res.Output, "No space left") {
+		t.Fatalf("a 1 GiB write into /var succeeded: %s", res.Output)
+	}
+	root, err := namedSystemdMount("/proc/self/mountinfo")
+	if err != nil {
+		t.Skipf("no cgroup v1 name=systemd here: %v", err)
+	}
+	before := listDir(t, root)
+	run(t, c, 10*time.Second, "mkdir", "/sys/fs/cgroup/systemd/escape")
+	own := filepath.Join(root, cgroupParent, c.ID(), "escape")
+	if _, err := os.Stat(own); err != nil {
+		t.Fatalf("the cgroup made inside is not in the container's own subtree %s: %v", own, err)
+	}
+	if after := listDir(t, root); strings.Join(after, " ") != strings.Join(before, " ") {
+		t.Fatalf("the host's cgroup tree changed: %v -> %v", before, after)
+	}
+	if err := c.Terminate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Dir(own)); !os.IsNotExist(err) {
+		t.Fatalf("the container's cgroup %s is left: %v", filepath.Dir(own), err)
+	}
+}
+
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }

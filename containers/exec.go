@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"sync"
 	"time"
@@ -41,7 +42,18 @@ type execConfig struct {
 	user      string
 	workdir   string
 	env       []string
+	stdin     io.Reader
+	stdout    io.Writer
 }
+
+// SafePath is the PATH of every command the grader runs in a container:
+// image directories only, which the read-only root file system keeps as
+// the image built them. /usr/local/bin, where a submission is installed
+// and may drop programs of its own, is deliberately absent.
+const SafePath = "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+
+// timeoutBin is coreutils timeout, called by absolute path.
+const timeoutBin = "/usr/bin/timeout"
 
 // ExecOption tunes one Exec.
 type ExecOption func(*execConfig)
@@ -57,6 +69,13 @@ func WithUser(user string) ExecOption { return func(c *execConfig) { c.user = us
 
 // WithWorkingDir runs the command in dir.
 func WithWorkingDir(dir string) ExecOption { return func(c *execConfig) { c.workdir = dir } }
+
+// WithStdin streams r to the command's standard input (then closes it).
+func WithStdin(r io.Reader) ExecOption { return func(c *execConfig) { c.stdin = r } }
+
+// WithStdout streams the command's standard output to w instead of
+// capturing it; Output then holds standard error only.
+func WithStdout(w io.Writer) ExecOption { return func(c *execConfig) { c.stdout = w } }
 
 // WithEnv adds KEY=VALUE entries to the command's environment.
 func WithEnv(env ...string) ExecOption {
@@ -101,7 +120,7 @@ func (c *Container) Exec(ctx context.Context, cmd []string, opts ...ExecOption) 
 	}
 
 	wrapped := append([]string{
-		"timeout", "--kill-after=" + strconv.Itoa(int(killAfter/time.Second)),
+		timeoutBin, "--kill-after=" + strconv.Itoa(int(killAfter/time.Second)),
 		strconv.FormatFloat(remaining.Seconds(), 'f', 3, 64),
 	}, cmd...)
 
@@ -121,8 +140,8 @@ func (c *Container) Exec(ctx context.Context, cmd []string, opts ...ExecOption) 
 		return ExecResult{ExitCode: -1}, err
 	}
 	created, err := cli.ExecCreate(opCtx, c.id, client.ExecCreateOptions{
-		Cmd: wrapped, AttachStdout: true, AttachStderr: true,
-		User: cfg.user, WorkingDir: cfg.workdir, Env: cfg.env,
+		Cmd: wrapped, AttachStdout: true, AttachStderr: true, AttachStdin: cfg.stdin != nil,
+		User: cfg.user, WorkingDir: cfg.workdir, Env: append([]string{SafePath}, cfg.env...),
 	})
 	if err != nil {
 		return ExecResult{ExitCode: -1}, c.execErr(ctx, cmd, "create", err)
@@ -132,9 +151,19 @@ func (c *Container) Exec(ctx context.Context, cmd []string, opts ...ExecOption) 
 		return ExecResult{ExitCode: -1}, c.execErr(ctx, cmd, "attach", err)
 	}
 	out := &capWriter{max: cfg.maxOutput}
+	var stdout io.Writer = out
+	if cfg.stdout != nil {
+		stdout = cfg.stdout
+	}
+	if cfg.stdin != nil {
+		go func() {
+			_, _ = io.Copy(att.Conn, cfg.stdin)
+			_ = att.CloseWrite()
+		}()
+	}
 	copied := make(chan error, 1)
 	go func() {
-		_, err := stdcopy.StdCopy(out, out, att.Reader)
+		_, err := stdcopy.StdCopy(stdout, out, att.Reader)
 		copied <- err
 	}()
 	var streamErr error

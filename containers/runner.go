@@ -1,17 +1,12 @@
 package containers
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	stdlog "log"
 	"os"
-	"path"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,7 +57,7 @@ type Options struct {
 	// fork bomb hits it and the host is unaffected.
 	PidsLimit int64
 	// MemoryBytes caps memory; swap is capped to the same value, i.e. no swap
-	// (default 512 MiB).
+	// (default 512 MiB). Writes to the tmpfs paths count against it too.
 	MemoryBytes int64
 	// NanoCPUs caps CPU time, 1e9 = one CPU (default 1 CPU).
 	NanoCPUs int64
@@ -76,7 +71,40 @@ type Options struct {
 	Labels map[string]string
 	// Log receives testcontainers-go's progress messages; nil discards them.
 	Log io.Writer
+	// Writable lists the only writable paths, each a tmpfs of the given
+	// options ("size=64m,mode=0755"); the root file system is read-only.
+	// nil means SystemdWritable (or PlainWritable with Plain).
+	Writable map[string]string
+	// ReadOnly binds host paths read-only: container path -> host path (the
+	// grader's checker, a Go toolchain). Nothing else of the host is mounted.
+	ReadOnly map[string]string
+	// Plain runs Cmd (default: sleep forever) instead of systemd and skips
+	// the readiness wait: the build container.
+	Plain bool
+	Cmd   []string
 }
+
+// SystemdWritable are the writable paths of a lab container; the image's
+// boot script fills each from its copy of the image's content.
+var SystemdWritable = map[string]string{
+	"/run":                "size=64m,mode=0755",
+	"/run/lock":           "size=4m,mode=1777",
+	"/tmp":                "size=64m,mode=1777",
+	"/var":                "size=128m,mode=0755",
+	"/etc/systemd/system": "size=8m,mode=0755",
+	"/root":               "size=16m,mode=0700",
+	"/usr/local/bin":      "size=64m,mode=0755",
+}
+
+// PlainWritable are the writable paths of a build container.
+var PlainWritable = map[string]string{
+	"/build": "size=256m,mode=0777",
+	"/tmp":   "size=512m,mode=1777",
+}
+
+// BootCmd is PID 1 of a lab container: it fills the writable paths, then
+// execs systemd (containers/image/customize.sh).
+var BootCmd = []string{"/usr/lib/daemonlab/boot"}
 
 func (o *Options) defaults() {
 	if o.Image == "" {
@@ -97,6 +125,18 @@ func (o *Options) defaults() {
 	if o.MaxLifetime <= 0 {
 		o.MaxLifetime = DefaultMaxLifetime
 	}
+	if o.Writable == nil {
+		o.Writable = SystemdWritable
+		if o.Plain {
+			o.Writable = PlainWritable
+		}
+	}
+	if len(o.Cmd) == 0 {
+		o.Cmd = BootCmd
+		if o.Plain {
+			o.Cmd = []string{"/usr/bin/sleep", "infinity"}
+		}
+	}
 }
 
 var quietOnce sync.Once
@@ -104,9 +144,10 @@ var quietOnce sync.Once
 // Container is one running systemd container. All methods are safe for
 // concurrent use.
 type Container struct {
-	tc   *testcontainers.DockerContainer
-	id   string
-	opts Options
+	tc     *testcontainers.DockerContainer
+	id     string
+	opts   Options
+	cgroup *ownCgroup
 
 	// SystemState is what `systemctl is-system-running` said when the
 	// container became ready: "running" or "degraded".
@@ -141,15 +182,16 @@ func (c *Container) Expired() bool {
 }
 
 // Start creates and starts one fresh container from opts.Image with systemd as
-// PID 1 and waits until `systemctl is-system-running` says running or degraded
-// (failed units are recorded), within opts.StartTimeout. The container is
-// tracked for CleanupAll and watched by the MaxLifetime watchdog. On error
-// nothing is left behind.
+// PID 1 (or opts.Cmd with Plain) and waits until `systemctl is-system-running`
+// says running or degraded (failed units are recorded), within
+// opts.StartTimeout. The container is tracked for CleanupAll and watched by
+// the MaxLifetime watchdog. On error nothing is left behind.
 //
-// Flags: no added capabilities, never privileged, default seccomp profile;
-// network mode none; tmpfs on /run and /run/lock; pids, memory (no swap) and
-// CPU limits; stop signal SIGRTMIN+3; the cgroup set-up depends on the
-// engine's cgroup version (see hostConfig and README.md).
+// Flags: read-only root file system with size-limited tmpfs writable paths,
+// no added capabilities, never privileged, default seccomp profile; network
+// mode none; pids, memory (no swap) and CPU limits; a capped container log;
+// stop signal SIGRTMIN+3; a private cgroup namespace whose only writable
+// cgroup is the container's own (see cgroup.go and README.md).
 func Start(ctx context.Context, opts Options) (*Container, error) {
 	opts.defaults()
 	begin := time.Now()
@@ -168,6 +210,12 @@ func Start(ctx context.Context, opts Options) (*Container, error) {
 	} else if !ok {
 		return nil, fmt.Errorf("image %s is not in the engine: build it first (containers.EnsureImage)", opts.Image)
 	}
+	var cg *ownCgroup
+	if !opts.Plain && cgv == "1" {
+		if cg, err = newOwnCgroup(ctx); err != nil {
+			return nil, err
+		}
+	}
 	labels := map[string]string{}
 	for k, v := range opts.Labels {
 		labels[k] = v
@@ -184,77 +232,98 @@ func Start(ctx context.Context, opts Options) (*Container, error) {
 	} else {
 		logger = stdlog.New(opts.Log, "", stdlog.LstdFlags)
 	}
-	tcc, err := testcontainers.Run(ctx, opts.Image,
+	stopSignal := StopSignal
+	if opts.Plain {
+		stopSignal = "SIGKILL" // PID 1 is sleep: nothing to shut down
+	}
+	customize := []testcontainers.ContainerCustomizer{
 		testcontainers.WithLogger(logger),
-		testcontainers.WithCmd("/lib/systemd/systemd"),
+		testcontainers.WithCmd(opts.Cmd...),
 		testcontainers.WithLabels(labels),
 		testcontainers.WithConfigModifier(func(cfg *container.Config) {
-			cfg.StopSignal = StopSignal
+			cfg.StopSignal = stopSignal
 			cfg.Env = append(cfg.Env, "container=docker")
 			cfg.Tty = false
 		}),
-		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) { hostConfig(hc, opts, cgv) }),
-	)
+		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) { hostConfig(hc, opts, cg) }),
+	}
+	if cg != nil {
+		// The container's cgroup exists only once its id is known: prepare
+		// it between create and start.
+		customize = append(customize, testcontainers.WithAdditionalLifecycleHooks(testcontainers.ContainerLifecycleHooks{
+			PreStarts: []testcontainers.ContainerHook{func(_ context.Context, ctr testcontainers.Container) error {
+				return cg.prepare(ctr.GetContainerID())
+			}},
+		}))
+	}
+	tcc, err := testcontainers.Run(ctx, opts.Image, customize...)
 	if err != nil {
 		if tcc != nil {
 			_ = tcc.Terminate(context.WithoutCancel(ctx), testcontainers.StopTimeout(0))
 		}
+		cg.remove()
 		return nil, fmt.Errorf("start container from %s: %w", opts.Image, err)
 	}
 	c := &Container{
 		tc:           tcc,
 		id:           tcc.GetContainerID(),
 		opts:         opts,
+		cgroup:       cg,
 		termDone:     make(chan struct{}),
 		watchdogStop: make(chan struct{}),
 	}
 	TrackForCleanup(c)
 	go c.watchdog(opts.MaxLifetime - time.Since(begin))
 
-	if err := c.waitReady(ctx, begin.Add(opts.StartTimeout)); err != nil {
-		_ = c.Terminate(ctx)
-		return nil, err
+	if !opts.Plain {
+		if err := c.waitReady(ctx, begin.Add(opts.StartTimeout)); err != nil {
+			_ = c.Terminate(ctx)
+			return nil, err
+		}
 	}
 	c.StartDuration = time.Since(begin)
 	return c, nil
 }
 
-// hostConfig fills the HostConfig of a lab container. On cgroup v1 (this
-// project's measured machines) the container gets the host cgroup namespace
-// and only the name=systemd hierarchy (no controllers) bound read-write: Docker
-// mounts the controller hierarchies read-only and scoped to the container's own
-// cgroup, so a root process inside cannot move itself out of its pids, memory
-// or devices cgroup. (Binding all of /sys/fs/cgroup, the usual recipe, leaves
-// every controller hierarchy writable through the non-recursive :ro bind — a
-// measured escape from the pids and memory limits.) Private cgroup namespaces
-// do not work on v1: systemd then manages the host's hierarchy root.
+// hostConfig fills the HostConfig of a container: read-only root, the
+// writable tmpfs paths, read-only binds, limits, and the cgroup set-up.
 //
-// On cgroup v2 it uses the host cgroup namespace plus a read-write bind of
-// /sys/fs/cgroup, the combination known to boot unprivileged systemd on
-// Docker 20.10-24 (Docker mounts a private namespace's cgroup2 read-only
-// without --privileged, and binding the host tree into a private namespace
-// mis-nests systemd). Not measured on these machines; see README.md.
-func hostConfig(hc *container.HostConfig, o Options, cgroupVersion string) {
+// cgroups: always a private cgroup namespace, so the controller hierarchies
+// are mounted read-only and scoped to the container's own cgroup (a root
+// process inside cannot move itself out of its pids or memory cgroup). On a
+// v1 host systemd also needs its named hierarchy writable: only the
+// container's own directory of it is bound (ownCgroup), never the host's
+// tree — binding all of /sys/fs/cgroup/systemd let a process inside create
+// directories in the host's tree that outlived the container (measured).
+// On a v2 host nothing is bound; the engine must give the namespace a
+// writable cgroup2 (not measured on these machines, see README.md).
+func hostConfig(hc *container.HostConfig, o Options, cg *ownCgroup) {
 	hc.NetworkMode = "none"
 	hc.Privileged = false
 	hc.CapAdd = nil
 	hc.AutoRemove = false
 	hc.Init = nil
-	hc.Tmpfs = map[string]string{
-		"/run":      "rw,nosuid,nodev,mode=755",
-		"/run/lock": "rw,nosuid,nodev,noexec,mode=1777",
+	hc.ReadonlyRootfs = true
+	hc.Tmpfs = map[string]string{}
+	for p, opt := range o.Writable {
+		hc.Tmpfs[p] = "rw,exec,nosuid,nodev," + opt
 	}
 	pids := o.PidsLimit
 	hc.Resources.PidsLimit = &pids
 	hc.Resources.Memory = o.MemoryBytes
 	hc.Resources.MemorySwap = o.MemoryBytes
 	hc.Resources.NanoCPUs = o.NanoCPUs
-	if cgroupVersion == "2" {
-		hc.CgroupnsMode = container.CgroupnsModeHost
-		hc.Binds = []string{"/sys/fs/cgroup:/sys/fs/cgroup:rw"}
-	} else {
-		hc.CgroupnsMode = container.CgroupnsModeHost
-		hc.Binds = []string{"/sys/fs/cgroup/systemd:/sys/fs/cgroup/systemd:rw"}
+	// PID 1's console output lands in the engine's log file on the host's
+	// disk: cap it.
+	hc.LogConfig = container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1m", "max-file": "1"}}
+	hc.CgroupnsMode = container.CgroupnsModePrivate
+	hc.Binds = nil
+	for cpath, hpath := range o.ReadOnly {
+		hc.Binds = append(hc.Binds, hpath+":"+cpath+":ro")
+	}
+	if cg != nil {
+		hc.CgroupParent = cg.parent
+		hc.Binds = append(hc.Binds, cg.link+":/sys/fs/cgroup/systemd:rw")
 	}
 }
 
@@ -349,6 +418,9 @@ func (c *Container) terminate(ctx context.Context, byWatchdog bool) error {
 		if err != nil && isGone(err) {
 			err = nil
 		}
+		if cerr := c.cgroup.remove(); cerr != nil && err == nil {
+			err = cerr
+		}
 		c.teardown = time.Since(start)
 		c.termErr = err
 		c.expired = byWatchdog
@@ -389,89 +461,6 @@ func (c *Container) TeardownDuration() time.Duration {
 
 // Terminated is closed once the container has been terminated.
 func (c *Container) Terminated() <-chan struct{} { return c.termDone }
-
-// CopyFileTo copies the host file hostPath to containerPath with mode.
-func (c *Container) CopyFileTo(ctx context.Context, hostPath, containerPath string, mode int64) error {
-	return c.tc.CopyFileToContainer(ctx, hostPath, containerPath, mode)
-}
-
-// CopyDirTo copies the contents of the host directory hostDir into the
-// container directory containerDir (created, with missing parents, if needed),
-// keeping the tree. Regular files get mode (their host mode when mode is 0),
-// directories 0755, symlinks stay symlinks; everything is owned by root.
-func (c *Container) CopyDirTo(ctx context.Context, hostDir, containerDir string, mode int64) error {
-	if !path.IsAbs(containerDir) {
-		return fmt.Errorf("copy %s: container path %q is not absolute", hostDir, containerDir)
-	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	prefix := strings.TrimPrefix(path.Clean(containerDir), "/")
-	err := filepath.WalkDir(hostDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(hostDir, p)
-		if err != nil {
-			return err
-		}
-		name := path.Join(prefix, filepath.ToSlash(rel))
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		hdr := &tar.Header{Name: name, ModTime: info.ModTime(), Format: tar.FormatPAX}
-		switch {
-		case d.IsDir():
-			hdr.Typeflag, hdr.Mode, hdr.Name = tar.TypeDir, 0o755, name+"/"
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			hdr.Typeflag, hdr.Mode, hdr.Linkname = tar.TypeSymlink, 0o777, target
-		case d.Type().IsRegular():
-			hdr.Typeflag, hdr.Size, hdr.Mode = tar.TypeReg, info.Size(), int64(info.Mode().Perm())
-			if mode != 0 {
-				hdr.Mode = mode
-			}
-		default:
-			return nil // sockets, fifos, devices: not copied
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if hdr.Typeflag == tar.TypeReg {
-			f, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			if _, err := io.CopyN(tw, f, hdr.Size); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err == nil {
-		err = tw.Close()
-	}
-	if err != nil {
-		return fmt.Errorf("copy %s: %w", hostDir, err)
-	}
-	cli, err := dockerClient()
-	if err != nil {
-		return err
-	}
-	if _, err := cli.CopyToContainer(ctx, c.id, client.CopyToContainerOptions{DestinationPath: "/", Content: &buf}); err != nil {
-		return fmt.Errorf("copy %s to %.12s:%s: %w", hostDir, c.id, containerDir, err)
-	}
-	return nil
-}
-
-// CopyBytesTo writes data to containerPath with mode.
-func (c *Container) CopyBytesTo(ctx context.Context, data []byte, containerPath string, mode int64) error {
-	return c.tc.CopyToContainer(ctx, data, containerPath, mode)
-}
 
 // ---- cleanup registry -------------------------------------------------------
 

@@ -66,7 +66,12 @@ type CheckSpec struct {
 type Deadlines struct {
 	Build Duration `yaml:"build"`
 	Start Duration `yaml:"start"`
-	// RestartMargin is added to the unit's RestartSec= for the restart check.
+	// Restart is the longest a crashed service may stay down before systemd
+	// starts it again, measured on PID 1's own clock: RestartSec= above it
+	// fails the restart check.
+	Restart Duration `yaml:"restart"`
+	// RestartMargin is the grader's extra wall-clock patience for the restart
+	// check, so a loaded machine does not turn a pass into a fail.
 	RestartMargin Duration `yaml:"restart_margin"`
 	Stop          Duration `yaml:"stop"`
 	// Total is the outer watchdog of one submission.
@@ -159,6 +164,7 @@ func (s *Spec) applyDefaults() {
 	}
 	def(&s.Deadlines.Build, 60*time.Second)
 	def(&s.Deadlines.Start, 15*time.Second)
+	def(&s.Deadlines.Restart, 5*time.Second)
 	def(&s.Deadlines.RestartMargin, 3*time.Second)
 	def(&s.Deadlines.Stop, 15*time.Second)
 	def(&s.Deadlines.Total, 5*time.Minute)

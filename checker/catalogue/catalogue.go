@@ -170,19 +170,19 @@ var entries = []Entry{
 	{
 		ID: "restart", Concept: "restart on failure", Kind: Systemd, Section: "restart",
 		Why:      "A crashed daemon should come back by itself.",
-		Observed: "kill -9 MainPID; a new MainPID within RestartSec plus a margin (NRestarts grows).",
-		Fix:      "Restart=on-failure (or always) and a RestartSec=.",
+		Observed: "kill -9 MainPID (only a process of the unit's own cgroup); a new MainPID within the lab's limit, timed on systemd's own clock; a RestartSec= above the limit fails at once.",
+		Fix:      "Restart=on-failure (or always) and a short RestartSec=.",
 	},
 	{
 		ID: "reload", Concept: "systemctl reload", Kind: Systemd, Section: "sighup",
 		Why:      "`systemctl reload` must reach the daemon and must not kill it.",
-		Observed: "after `systemctl reload`, the same MainPID is active and the reload evidence appears.",
+		Observed: "after `systemctl reload`, the same MainPID is active and the daemon logs the reload evidence after the reload; the same evidence logged unasked before it fails.",
 		Fix:      "ExecReload=/bin/kill -HUP $MAINPID and a SIGHUP handler.",
 	},
 	{
 		ID: "stop", Concept: "clean stop", Kind: Systemd, Section: "sigterm",
 		Why:      "`systemctl stop` sends SIGTERM and escalates to SIGKILL after TimeoutStopSec; a daemon killed that way lost its chance to clean up.",
-		Observed: "`systemctl stop` returns within TimeoutStopSec; the unit ends inactive, not failed, without SIGKILL.",
+		Observed: "after `systemctl stop`, the main process exits with status 0 within the lab's deadline, as systemd records it (ExecMainCode/ExecMainStatus, whatever SuccessExitStatus= says); dying of SIGTERM or needing SIGKILL fails.",
 		Fix:      "exit promptly and with status 0 on SIGTERM.",
 	},
 	{

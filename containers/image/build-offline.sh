@@ -39,7 +39,7 @@ mmdebstrap --variant=minbase \
 # stop signal (SIGRTMIN+3) on every container it creates.
 echo "build-offline.sh: docker import as $tag"
 docker import \
-    --change 'CMD ["/lib/systemd/systemd"]' \
+    --change 'CMD ["/usr/lib/daemonlab/boot"]' \
     --change "LABEL org.daemonlab.recipe=$hash" \
     --message "daemonlab recipe $hash" \
     "$work/rootfs.tar" "$tag" >/dev/null

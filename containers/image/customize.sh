@@ -39,3 +39,34 @@ CONF
 
 # Leave a marker so a grader can tell it runs in the daemonlab image.
 echo "daemonlab systemd base image" > "$root/etc/daemonlab-image"
+
+# The lab container runs with a read-only root file system: only the paths
+# the grader mounts as size-limited tmpfs are writable (see containers/README.md,
+# "Trust model"). A tmpfs starts empty, so the image keeps a copy of what those
+# paths hold and /usr/lib/daemonlab/boot fills each writable one from it before
+# it becomes systemd. A path that is not mounted writable stays as it is.
+# mmdebstrap runs this hook before its own clean-up: drop apt's caches first,
+# or every container would copy the downloaded packages into its /var.
+rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/cache/apt/*.bin "$root"/var/lib/apt/lists/*
+skel="$root/usr/lib/daemonlab/skel"
+mkdir -p "$skel"
+: > "$root/usr/lib/daemonlab/skel.list"
+for p in /var /etc/systemd/system /root /usr/local/bin /etc/default \
+    /etc/init.d /etc/rc0.d /etc/rc1.d /etc/rc2.d /etc/rc3.d /etc/rc4.d /etc/rc5.d /etc/rc6.d /etc/rcS.d \
+    /etc/xinetd.d /etc/cron.d
+do
+    [ -d "$root$p" ] || mkdir -p "$root$p"
+    mkdir -p "$skel$(dirname "$p")"
+    cp -a "$root$p" "$skel$p"
+    echo "$p" >> "$root/usr/lib/daemonlab/skel.list"
+done
+cat > "$root/usr/lib/daemonlab/boot" <<'BOOT'
+#!/bin/sh
+# PID 1 of a daemonlab lab container until it execs systemd: fill each
+# writable (tmpfs) path from the image's copy; read-only ones refuse quietly.
+while read -r p; do
+    cp -a "/usr/lib/daemonlab/skel$p/." "$p/" 2>/dev/null || true
+done < /usr/lib/daemonlab/skel.list
+exec /lib/systemd/systemd "$@"
+BOOT
+chmod 0755 "$root/usr/lib/daemonlab/boot"

@@ -14,10 +14,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/daemonlab/daemonlab/checker"
 	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/internal/submission"
 	"github.com/daemonlab/daemonlab/labs"
 	"github.com/daemonlab/daemonlab/report"
 )
@@ -33,6 +35,8 @@ type Options struct {
 	Progress io.Writer
 	// Container overrides the container options (limits) for tests.
 	Container containers.Options
+	// Limits bound the submission (default submission.DefaultLimits).
+	Limits submission.Limits
 }
 
 // Outcome classifies a finished run for the exit code.
@@ -59,7 +63,7 @@ func Grade(ctx context.Context, o Options) (*report.Report, Outcome, error) {
 	if err != nil || !st.IsDir() {
 		return nil, Graded, fmt.Errorf("%w: %s is not a directory", ErrBadSubmission, o.Submission)
 	}
-	g := &grader{o: o, lab: o.Lab, results: map[string]report.Check{}, start: start}
+	g := &grader{o: o, lab: o.Lab, results: map[string]report.Check{}, timings: map[string]float64{}, start: start}
 	outcome := g.run(ctx)
 	r := g.report(outcome)
 	r.DurationMS = float64(time.Since(start).Microseconds()) / 1000
@@ -70,6 +74,7 @@ type grader struct {
 	o       Options
 	lab     *labs.Spec
 	c       *containers.Container
+	image   string
 	results map[string]report.Check
 	errors  []string
 	timings map[string]float64
@@ -85,11 +90,10 @@ func (g *grader) progress(format string, a ...any) {
 }
 
 func (g *grader) timing(step string, since time.Time) {
-	if g.timings == nil {
-		g.timings = map[string]float64{}
-	}
-	g.timings[step] = float64(time.Since(since).Microseconds()) / 1000
+	g.timings[step] = ms(time.Since(since))
 }
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // set records a check result (the first one for an id wins).
 func (g *grader) set(id string, status report.Status, observed, hint string, details ...string) {
@@ -110,13 +114,22 @@ func (g *grader) run(ctx context.Context) Outcome {
 	ctx, cancel := context.WithTimeout(ctx, g.lab.Deadlines.Total.Duration)
 	defer cancel()
 
-	unitPath := filepath.Join(g.o.Submission, g.lab.Unit)
-	if _, err := os.Stat(unitPath); err != nil {
-		g.set("unit-syntax", report.Fail, fmt.Sprintf("the submission has no %s", g.lab.Unit), "hand in the unit file next to your source.")
-	} else {
-		g.lintUnit(unitPath)
+	sub, err := submission.Scan(g.o.Submission, g.limits())
+	if err != nil {
+		g.failAll(oneLine(err.Error()))
+		return Ungradable
 	}
-	if empty(g.o.Submission) {
+	defer sub.Close()
+	var unit []byte
+	if !sub.Has(g.lab.Unit) {
+		g.set("unit-syntax", report.Fail, fmt.Sprintf("the submission has no %s", g.lab.Unit), "hand in the unit file next to your source.")
+	} else if unit, err = sub.ReadFile(g.lab.Unit, maxUnit); err != nil {
+		g.failAll(oneLine(err.Error()))
+		return Ungradable
+	} else {
+		g.lintUnit(unit)
+	}
+	if sub.Empty() {
 		g.failAll("the submission directory is empty")
 		return Ungradable
 	}
@@ -126,8 +139,8 @@ func (g *grader) run(ctx context.Context) Outcome {
 		g.failAll("not gradable: no container engine (" + oneLine(err.Error()) + ")")
 		return NoInfra
 	}
-	image := g.o.Image
-	if image == "" {
+	g.image = g.o.Image
+	if g.image == "" {
 		t := time.Now()
 		tag, built, err := containers.EnsureImage(ctx, g.o.Progress)
 		if err != nil {
@@ -138,35 +151,63 @@ func (g *grader) run(ctx context.Context) Outcome {
 		if built {
 			g.timing("image_build", t)
 		}
-		image = tag
+		g.image = tag
 	}
+	checker := g.o.Checker
+	if checker == "" {
+		checker = defaultChecker()
+	}
+	if checker, err = filepath.Abs(checker); err != nil {
+		g.errors = append(g.errors, err.Error())
+		g.failAll("not gradable: no checker binary")
+		return NoInfra
+	}
+
+	// The lab container boots while the submission builds in its own.
 	copts := g.o.Container
-	copts.Image = image
+	copts.Image = g.image
+	copts.ReadOnly = map[string]string{checkerPath: checker}
 	if copts.MaxLifetime == 0 {
 		copts.MaxLifetime = g.lab.Deadlines.Total.Duration + 30*time.Second
 	}
-	t := time.Now()
-	c, err := containers.Start(ctx, copts)
-	if err != nil {
-		g.errors = append(g.errors, err.Error())
-		g.failAll("not gradable: the systemd container did not start")
-		return NoInfra
+	type started struct {
+		c    *containers.Container
+		err  error
+		took time.Duration
 	}
-	g.c = c
-	containers.TrackForCleanup(c)
-	g.timing("container_start", t)
+	boot := make(chan started, 1)
+	go func() {
+		t := time.Now()
+		c, err := containers.Start(ctx, copts)
+		boot <- started{c, err, time.Since(t)}
+	}()
+	lab := sync.OnceValue(func() started { s := <-boot; g.timings["container_start"] = ms(s.took); return s })
 	defer func() {
 		// Tear down even when ctx was cancelled (Ctrl-C, deadline).
-		tctx, tcancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer tcancel()
-		if err := c.Terminate(tctx); err != nil {
+		s := lab()
+		if s.c == nil {
+			return
+		}
+		if err := s.c.Terminate(context.WithoutCancel(ctx)); err != nil {
 			g.errors = append(g.errors, "tear-down: "+err.Error())
 		}
-		g.timings["teardown"] = float64(c.TeardownDuration().Microseconds()) / 1000
+		g.timings["teardown"] = ms(s.c.TeardownDuration())
 	}()
 
 	g.progress("building")
-	if outcome, ok := g.install(ctx); !ok {
+	artifact, outcome, ok := g.build(ctx, sub)
+	if !ok {
+		return outcome
+	}
+	defer os.Remove(artifact)
+	booted := lab()
+	if booted.err != nil {
+		g.errors = append(g.errors, booted.err.Error())
+		g.failAll("not gradable: the systemd container did not start")
+		return NoInfra
+	}
+	g.c = booted.c
+	if outcome, ok := g.install(ctx, artifact, unit); !ok {
 		return outcome
 	}
 	g.service(ctx)
@@ -175,6 +216,13 @@ func (g *grader) run(ctx context.Context) Outcome {
 		g.failAll("not judged: the grading deadline passed")
 	}
 	return Graded
+}
+
+func (g *grader) limits() submission.Limits {
+	if g.o.Limits != (submission.Limits{}) {
+		return g.o.Limits
+	}
+	return submission.DefaultLimits
 }
 
 // report assembles the complete result with points from the lab spec.
@@ -186,8 +234,10 @@ func (g *grader) report(outcome Outcome) *report.Report {
 		if !ok {
 			c = checker.NewCheck(cs.ID, report.Error, "not judged", "", "", nil, true, 0)
 		}
+		// Points are earned, never given: a check that was skipped, could
+		// not be judged or could not read its data earns nothing.
 		pts := 0.0
-		if c.Status == report.Pass || c.Status == report.Warn || c.Status == report.Skip {
+		if c.Status == report.Pass || c.Status == report.Warn {
 			pts = cs.Points
 		}
 		p, m := pts, cs.Points
@@ -203,11 +253,6 @@ func (g *grader) report(outcome Outcome) *report.Report {
 		r.Score = &score
 	}
 	return r
-}
-
-func empty(dir string) bool {
-	entries, err := os.ReadDir(dir)
-	return err == nil && len(entries) == 0
 }
 
 // oneLine caps and flattens text that came from the submission.

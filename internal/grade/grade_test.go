@@ -85,14 +85,14 @@ func requireEngine(t *testing.T) {
 }
 
 // submission assembles a submission directory from reference pieces.
-type submission struct {
+type sub struct {
 	source   string // copied as mydaemon.c
 	unit     string // copied as mydaemon.service
 	makefile string // optional Makefile content
 	extra    map[string]string
 }
 
-func (s submission) build(t *testing.T) string {
+func (s sub) build(t *testing.T) string {
 	dir := t.TempDir()
 	cp := func(from, to string) {
 		data, err := os.ReadFile(filepath.Join(repoRoot, from))
@@ -175,18 +175,18 @@ func TestMutationMatrix(t *testing.T) {
 	tests := []struct {
 		name string
 		lab  string
-		sub  submission
+		sub  sub
 		lost []string
 	}{
-		{"04 reference", "04", submission{source: lab04src, unit: lab04unit}, nil},
-		{"04 forking daemon under Type=simple", "04", submission{source: textbook, unit: lab04unit, makefile: fmt.Sprintf(cflags, "")}, []string{"unit-type"}},
-		{"04 Restart=no", "04", submission{source: lab04src, unit: "reference/labs/04/broken/restart-no.service"}, []string{"restart"}},
-		{"04 relative ExecStart", "04", submission{source: lab04src, unit: "reference/labs/04/broken/relative-exec.service"}, []string{"unit-syntax"}},
-		{"04 missing [Install]", "04", submission{source: lab04src, unit: "reference/labs/04/broken/no-install.service"}, []string{"unit-enabled"}},
-		{"04 syntax error", "04", submission{source: lab04src, unit: "reference/labs/04/broken/syntax-error.service"}, []string{"unit-syntax"}},
-		{"05 reference", "05", submission{source: textbook, unit: lab05unit, makefile: fmt.Sprintf(cflags, "")}, nil},
-		{"05 launcher exits before the pid file exists", "05", submission{source: textbook, unit: lab05unit, makefile: fmt.Sprintf(cflags, "-DBREAK_READY")}, []string{"unit-type"}},
-		{"05 Type=forking without PIDFile=", "05", submission{source: textbook, unit: "reference/labs/05/broken/no-pidfile.service", makefile: fmt.Sprintf(cflags, "")}, []string{"unit-type"}},
+		{"04 reference", "04", sub{source: lab04src, unit: lab04unit}, nil},
+		{"04 forking daemon under Type=simple", "04", sub{source: textbook, unit: lab04unit, makefile: fmt.Sprintf(cflags, "")}, []string{"unit-type"}},
+		{"04 Restart=no", "04", sub{source: lab04src, unit: "reference/labs/04/broken/restart-no.service"}, []string{"restart"}},
+		{"04 relative ExecStart", "04", sub{source: lab04src, unit: "reference/labs/04/broken/relative-exec.service"}, []string{"unit-syntax"}},
+		{"04 missing [Install]", "04", sub{source: lab04src, unit: "reference/labs/04/broken/no-install.service"}, []string{"unit-enabled"}},
+		{"04 syntax error", "04", sub{source: lab04src, unit: "reference/labs/04/broken/syntax-error.service"}, []string{"unit-syntax"}},
+		{"05 reference", "05", sub{source: textbook, unit: lab05unit, makefile: fmt.Sprintf(cflags, "")}, nil},
+		{"05 launcher exits before the pid file exists", "05", sub{source: textbook, unit: lab05unit, makefile: fmt.Sprintf(cflags, "-DBREAK_READY")}, []string{"unit-type"}},
+		{"05 Type=forking without PIDFile=", "05", sub{source: textbook, unit: "reference/labs/05/broken/no-pidfile.service", makefile: fmt.Sprintf(cflags, "")}, []string{"unit-type"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -202,7 +202,7 @@ func TestMutationMatrix(t *testing.T) {
 
 func TestSyntaxErrorIsReportedWithItsLine(t *testing.T) {
 	requireEngine(t)
-	r, _ := grade(t, "04", submission{source: lab04src, unit: "reference/labs/04/broken/syntax-error.service"}.build(t), nil)
+	r, _ := grade(t, "04", sub{source: lab04src, unit: "reference/labs/04/broken/syntax-error.service"}.build(t), nil)
 	c, ok := r.Find("unit-syntax")
 	require.True(t, ok)
 	assert.Contains(t, c.Observed, "mydaemon.service:2:")
@@ -211,7 +211,7 @@ func TestSyntaxErrorIsReportedWithItsLine(t *testing.T) {
 func TestPathologicalSubmissions(t *testing.T) {
 	requireEngine(t)
 	t.Run("the build hangs", func(t *testing.T) {
-		sub := submission{unit: lab04unit, makefile: "mydaemon:\n\tsleep 1000\n"}
+		sub := sub{unit: lab04unit, makefile: "mydaemon:\n\tsleep 1000\n"}
 		start := time.Now()
 		r, outcome := grade(t, "04", sub.build(t), func(l *labs.Spec) { l.Deadlines.Build.Duration = 3 * time.Second })
 		assert.Equal(t, Ungradable, outcome)
@@ -225,7 +225,7 @@ func TestPathologicalSubmissions(t *testing.T) {
 		assert.Zero(t, *r.Score)
 	})
 	t.Run("the service never starts", func(t *testing.T) {
-		sub := submission{unit: lab04unit, extra: map[string]string{"mydaemon.c": "#include <stdio.h>\nint main(void){fputs(\"cannot start: no config\\n\", stderr);return 1;}\n"}}
+		sub := sub{unit: lab04unit, extra: map[string]string{"mydaemon.c": "#include <stdio.h>\nint main(void){fputs(\"cannot start: no config\\n\", stderr);return 1;}\n"}}
 		r, outcome := grade(t, "04", sub.build(t), nil)
 		assert.Equal(t, Graded, outcome)
 		c, _ := r.Find("unit-active")
@@ -235,7 +235,7 @@ func TestPathologicalSubmissions(t *testing.T) {
 	})
 	t.Run("the daemon fork-bombs", func(t *testing.T) {
 		bomb := "#include <unistd.h>\nint main(void){for(;;)fork();}\n"
-		sub := submission{unit: lab04unit, extra: map[string]string{"mydaemon.c": bomb}}
+		sub := sub{unit: lab04unit, extra: map[string]string{"mydaemon.c": bomb}}
 		start := time.Now()
 		r, outcome := grade(t, "04", sub.build(t), func(l *labs.Spec) { l.Deadlines.Total.Duration = 90 * time.Second })
 		assert.NotEqual(t, NoInfra, outcome)
@@ -266,7 +266,7 @@ func TestNoEngineIsNotGradable(t *testing.T) {
 	}
 	bin := filepath.Join(dir, "daemonlab")
 	result := filepath.Join(t.TempDir(), "result.json")
-	cmd := exec.Command(bin, "grade", "--lab", "04", submission{source: lab04src, unit: lab04unit}.build(t), "--json", result)
+	cmd := exec.Command(bin, "grade", "--lab", "04", sub{source: lab04src, unit: lab04unit}.build(t), "--json", result)
 	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix:///nonexistent/docker.sock")
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
@@ -302,12 +302,4 @@ func TestBadSubmissionPath(t *testing.T) {
 	require.NoError(t, err)
 	_, _, err = Grade(context.Background(), Options{Lab: lab, Submission: filepath.Join(t.TempDir(), "missing")})
 	assert.True(t, errors.Is(err, ErrBadSubmission))
-}
-
-func TestParseSpan(t *testing.T) {
-	for in, want := range map[string]time.Duration{
-		"500ms": 500 * time.Millisecond, "1s": time.Second, "1min 30s": 90 * time.Second, "100ms": 100 * time.Millisecond, "": 0, "infinity": 0,
-	} {
-		assert.Equal(t, want, parseSpan(in), in)
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,25 +12,33 @@ import (
 	"time"
 
 	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/internal/submission"
 	"github.com/daemonlab/daemonlab/internal/unitfile"
 	"github.com/daemonlab/daemonlab/report"
 )
 
 const (
-	submissionDir = "/submission"
-	checkerPath   = "/usr/local/bin/daemonlab"
+	// checkerPath is the grader's checker inside a lab container: a
+	// read-only bind of the host's static binary, called by absolute path,
+	// which the submission can neither replace nor shadow.
+	checkerPath = "/opt/daemonlab/daemonlab"
+	// goRoot is where a Go toolchain is bound read-only for a Go build.
+	goRoot = "/usr/local/go"
+	// buildDir holds the submission in the build container.
+	buildDir = "/build"
+	// buildUser runs the build: nobody, with no write access but /build and /tmp.
+	buildUser = "65534:65534"
+	// MaxArtifact caps the built program that comes out of the build.
+	MaxArtifact = 64 << 20
+	// maxUnit caps a unit file read from the submission.
+	maxUnit = 256 << 10
 )
 
-// lintUnit judges the unit with our own parser first (file:line messages).
-func (g *grader) lintUnit(path string) {
-	diags, err := unitfile.CheckFile(path)
-	if err != nil {
-		g.set("unit-syntax", report.Error, "could not read the unit: "+err.Error(), "")
-		return
-	}
+// lintUnit judges the unit with our own parser first (file:line messages),
+// from the bytes read safely from the submission.
+func (g *grader) lintUnit(data []byte) {
 	var errs, warns []string
-	for _, d := range diags {
-		d.Path = g.lab.Unit
+	for _, d := range unitfile.Check(g.lab.Unit, data) {
 		if d.Severity == unitfile.Error {
 			errs = append(errs, d.String())
 		} else {
@@ -42,117 +51,175 @@ func (g *grader) lintUnit(path string) {
 	g.unitWarnings = warns
 }
 
-// exec runs a command in the container with a deadline.
+// exec runs a command in the lab container with a deadline.
 func (g *grader) exec(ctx context.Context, d time.Duration, cmd ...string) (containers.ExecResult, error) {
 	return g.c.Exec(ctx, cmd, containers.WithTimeout(d))
 }
 
-// install copies the submission and the checker in, builds the program
-// and installs binary and unit. ok is false when grading cannot go on.
-func (g *grader) install(ctx context.Context) (Outcome, bool) {
-	t := time.Now()
-	defer g.timing("install", t)
-	src := g.o.Submission
-	if needsHostGoBuild(src) {
-		dir, err := g.hostGoBuild(ctx)
-		if err != nil {
-			g.failAll("the Go build failed: " + oneLine(err.Error()))
-			return Ungradable, false
-		}
-		defer os.RemoveAll(dir)
-		src = dir
+// buildCommand picks the build from the submission's files: its Makefile's
+// default target, else a default per language.
+func buildCommand(sub *submission.Submission, binary string) (cmd string, goBuild bool) {
+	switch {
+	case sub.Has("Makefile") || sub.Has("makefile") || sub.Has("GNUmakefile"):
+		return "make", false
+	case sub.Has("go.mod"):
+		return fmt.Sprintf("PATH=%s/bin:$PATH go build -o %s .", goRoot, binary), true
+	case sub.Has(binary + ".c"):
+		return fmt.Sprintf("cc -O2 -Wall -o %[1]s %[1]s.c", binary), false
+	case sub.Has(binary + ".py"):
+		return fmt.Sprintf("head -1 %[1]s.py | grep -q '^#!' || { echo '%[1]s.py has no #! line'; exit 1; }; cp %[1]s.py %[1]s && chmod 0755 %[1]s", binary), false
 	}
-	if err := g.c.CopyDirTo(ctx, src, submissionDir, 0o755); err != nil {
+	return "", false
+}
+
+// buildEnv keeps a Go build offline and local: no toolchain download, no
+// module proxy, caches in the container's own /tmp.
+var buildEnv = []string{
+	"HOME=/tmp", "GOCACHE=/tmp/go-cache", "GOPATH=/tmp/go", "GOTOOLCHAIN=local", "GOPROXY=off",
+	"GOFLAGS=-mod=mod -buildvcs=false", "CGO_ENABLED=0", "GOTELEMETRY=off", "GOSUMDB=off",
+}
+
+// hostGoRoot finds the grading host's Go toolchain, bound read-only into
+// the build container for Go submissions.
+func hostGoRoot(ctx context.Context) (string, error) {
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		return "", errors.New("this grading host has no Go toolchain (go on PATH), needed to build a Go submission")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, gobin, "env", "GOROOT").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOROOT: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// build builds the submission in a throwaway container of its own, as an
+// unprivileged user, with no network and the build deadline, and returns
+// the built program staged in a host temp file (size-capped). Nothing of
+// the build reaches the lab container but that one regular file.
+func (g *grader) build(ctx context.Context, sub *submission.Submission) (artifact string, outcome Outcome, ok bool) {
+	t := time.Now()
+	defer g.timing("build", t)
+	cmd, goBuild := buildCommand(sub, g.lab.Binary)
+	if cmd == "" {
+		g.failAll(fmt.Sprintf("nothing to build: no Makefile, %s.c, %s.py or Go module", g.lab.Binary, g.lab.Binary))
+		return "", Ungradable, false
+	}
+	copts := g.o.Container
+	copts.Image, copts.Plain = g.image, true
+	copts.MemoryBytes, copts.PidsLimit = 1<<30, 256
+	copts.Writable, copts.Cmd = nil, nil
+	copts.MaxLifetime = g.lab.Deadlines.Build.Duration + 60*time.Second
+	if goBuild {
+		root, err := hostGoRoot(ctx)
+		if err != nil {
+			g.failAll("not gradable here: " + err.Error())
+			return "", Ungradable, false
+		}
+		copts.ReadOnly = map[string]string{goRoot: root}
+	}
+	bc, err := containers.Start(ctx, copts)
+	if err != nil {
+		g.errors = append(g.errors, err.Error())
+		g.failAll("not gradable: the build container did not start")
+		return "", NoInfra, false
+	}
+	defer func() { _ = bc.Terminate(context.WithoutCancel(ctx)) }()
+
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(sub.WriteTar(pw)) }()
+	if err := bc.PutTar(ctx, buildDir, pr, buildUser); err != nil {
+		pr.CloseWithError(err)
+		if errors.Is(err, submission.ErrRejected) {
+			g.failAll(oneLine(err.Error()))
+			return "", Ungradable, false
+		}
 		g.errors = append(g.errors, err.Error())
 		g.failAll("not gradable: copying the submission failed")
-		return NoInfra, false
+		return "", NoInfra, false
 	}
-	checker := g.o.Checker
-	if checker == "" {
-		checker = defaultChecker()
-	}
-	if err := g.c.CopyFileTo(ctx, checker, checkerPath, 0o755); err != nil {
-		g.errors = append(g.errors, err.Error())
-		g.failAll("not gradable: copying the checker failed")
-		return NoInfra, false
-	}
-	build := buildCommand(src, g.lab.Binary)
-	if build == "" {
-		g.failAll(fmt.Sprintf("nothing to build: no Makefile, %s.c, %s.py or Go module", g.lab.Binary, g.lab.Binary))
-		return Ungradable, false
-	}
-	res, err := g.exec(ctx, g.lab.Deadlines.Build.Duration, "sh", "-c", "cd "+submissionDir+" && "+build)
+	res, err := bc.Exec(ctx, []string{"/bin/sh", "-c", cmd}, containers.WithUser(buildUser), containers.WithWorkingDir(buildDir),
+		containers.WithEnv(buildEnv...), containers.WithTimeout(g.lab.Deadlines.Build.Duration))
 	switch {
 	case errors.Is(err, containers.ErrExecTimeout):
 		g.failAll(fmt.Sprintf("the build did not finish within %s", g.lab.Deadlines.Build.Duration))
-		return Ungradable, false
+		return "", Ungradable, false
 	case err != nil:
 		g.errors = append(g.errors, err.Error())
 		g.failAll("not gradable: the build could not run")
-		return NoInfra, false
+		return "", NoInfra, false
 	case res.ExitCode != 0:
 		g.failAll(fmt.Sprintf("the build failed (exit %d): %s", res.ExitCode, strings.Join(lastLines(res.Output, 3), " ⏎ ")))
-		return Ungradable, false
+		return "", Ungradable, false
 	}
-	script := fmt.Sprintf("test -x %[1]s/%[2]s || { echo 'the build produced no executable %[2]s'; exit 3; }; "+
-		"install -m 0755 %[1]s/%[2]s /usr/local/bin/%[2]s && install -m 0644 %[1]s/%[3]s /etc/systemd/system/%[3]s && systemctl daemon-reload",
-		submissionDir, g.lab.Binary, g.lab.Unit)
-	res, err = g.exec(ctx, 30*time.Second, "sh", "-c", script)
-	if err != nil || res.ExitCode != 0 {
-		reason := "installing failed"
-		if err == nil {
-			reason += ": " + oneLine(res.Output)
+
+	f, err := os.CreateTemp("", "daemonlab-artifact-")
+	if err != nil {
+		g.errors = append(g.errors, err.Error())
+		g.failAll("not gradable: no temporary file for the build result")
+		return "", NoInfra, false
+	}
+	defer f.Close()
+	if _, err := bc.GetFile(ctx, buildDir+"/"+g.lab.Binary, f, MaxArtifact); err != nil {
+		os.Remove(f.Name())
+		reason := fmt.Sprintf("the build produced no executable %s", g.lab.Binary)
+		switch {
+		case errors.Is(err, containers.ErrNotRegular):
+			reason = fmt.Sprintf("the build's %s is not a regular file", g.lab.Binary)
+		case errors.Is(err, containers.ErrTooLarge):
+			reason = fmt.Sprintf("the build's %s is larger than %d MB", g.lab.Binary, MaxArtifact>>20)
 		}
 		g.failAll(reason)
-		return Ungradable, false
+		return "", Ungradable, false
+	}
+	return f.Name(), Graded, true
+}
+
+// pinUnit keeps the graded unit loaded: an active unit that orders itself
+// after it holds a reference, so systemd does not garbage-collect an
+// unreferenced unit (one that could not be enabled) the moment it stops,
+// taking its exit status along. After= starts nothing.
+const pinUnit = "daemonlab-pin.target"
+
+const pinText = "[Unit]\nDescription=daemonlab grader: keeps %[1]s loaded\nAfter=%[1]s\n"
+
+// install puts the built program and the unit (the bytes read from the
+// submission) in place in the lab container, before anything of the
+// submission runs there, and has systemd read the unit.
+func (g *grader) install(ctx context.Context, artifact string, unit []byte) (Outcome, bool) {
+	t := time.Now()
+	defer g.timing("install", t)
+	f, err := os.Open(artifact)
+	if err != nil {
+		g.errors = append(g.errors, err.Error())
+		g.failAll("not gradable: the build result is gone")
+		return NoInfra, false
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err == nil {
+		err = g.c.PutFile(ctx, "/usr/local/bin/"+g.lab.Binary, f, st.Size(), 0o755)
+	}
+	if err == nil {
+		err = g.c.WriteFile(ctx, "/etc/systemd/system/"+g.lab.Unit, unit, 0o644)
+	}
+	if err == nil {
+		err = g.c.WriteFile(ctx, "/run/systemd/system/"+pinUnit, []byte(fmt.Sprintf(pinText, g.lab.Unit)), 0o644)
+	}
+	if err == nil {
+		_, err = g.sys(ctx, 30*time.Second, "daemon-reload")
+	}
+	if err == nil {
+		_, err = g.sys(ctx, 30*time.Second, "start", pinUnit)
+	}
+	if err != nil {
+		g.errors = append(g.errors, err.Error())
+		g.failAll("not gradable: installing the program and the unit failed")
+		return NoInfra, false
 	}
 	return Graded, true
-}
-
-// buildCommand picks the build: the submission's Makefile, else a default
-// per language.
-func buildCommand(dir, binary string) string {
-	has := func(name string) bool { _, err := os.Stat(filepath.Join(dir, name)); return err == nil }
-	switch {
-	case has("Makefile") || has("makefile"):
-		return "make " + binary
-	case has(binary + ".c"):
-		return fmt.Sprintf("cc -O2 -Wall -o %s %s.c", binary, binary)
-	case has(binary + ".py"):
-		return fmt.Sprintf("head -1 %[1]s.py | grep -q '^#!' || { echo '%[1]s.py has no #! line'; exit 1; }; install -m 0755 %[1]s.py %[1]s", binary)
-	case has(binary):
-		return "true" // prebuilt (a Go program built on the host)
-	}
-	return ""
-}
-
-func needsHostGoBuild(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, "go.mod"))
-	_, mk := os.Stat(filepath.Join(dir, "Makefile"))
-	return err == nil && mk != nil
-}
-
-// hostGoBuild builds a Go submission on the host (the image has no Go
-// toolchain) into a copy of the submission.
-func (g *grader) hostGoBuild(ctx context.Context) (string, error) {
-	dir, err := os.MkdirTemp("", "daemonlab-gobuild-")
-	if err != nil {
-		return "", err
-	}
-	if err := os.CopyFS(dir, os.DirFS(g.o.Submission)); err != nil {
-		os.RemoveAll(dir)
-		return "", err
-	}
-	bctx, cancel := context.WithTimeout(ctx, g.lab.Deadlines.Build.Duration)
-	defer cancel()
-	cmd := exec.CommandContext(bctx, "go", "build", "-o", g.lab.Binary, ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		os.RemoveAll(dir)
-		return "", fmt.Errorf("%v: %s", err, strings.Join(lastLines(string(out), 3), " ⏎ "))
-	}
-	return dir, nil
 }
 
 // defaultChecker is the daemonlab binary installed next to this one

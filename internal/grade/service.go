@@ -4,18 +4,25 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/daemonlab/daemonlab/checker/catalogue"
+	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/internal/sysd"
 	"github.com/daemonlab/daemonlab/report"
 )
 
 // settle is how long a freshly started service is watched for dying:
 // a forking program under Type=simple loses its main process at once.
 const settle = 700 * time.Millisecond
+
+// journalCap bounds one read of the journal (only the lines after a
+// cursor are read, so a talkative daemon cannot push evidence out).
+const journalCap = 1 << 20
 
 // service runs the systemd steps in order; each one records its checks.
 func (g *grader) service(ctx context.Context) {
@@ -24,30 +31,37 @@ func (g *grader) service(ctx context.Context) {
 	if !g.startAndType(ctx) {
 		return
 	}
+	// From here until the reload, a "reloaded" line would be a lie.
+	quiet, _ := g.cursor(ctx)
 	g.inside(ctx)
 	g.restart(ctx)
-	g.reload(ctx)
+	g.reload(ctx, quiet)
 	g.journal(ctx)
 	g.stop(ctx)
 }
 
-// show reads unit properties.
-func (g *grader) show(ctx context.Context, props ...string) map[string]string {
-	args := []string{"systemctl", "show", g.lab.Unit}
+// sys runs the grader's own systemd client (the read-only checker binary,
+// which talks to PID 1 only) in the container.
+func (g *grader) sys(ctx context.Context, d time.Duration, args ...string) (containers.ExecResult, error) {
+	res, err := g.exec(ctx, d, append([]string{checkerPath, "systemd"}, args...)...)
+	if err == nil && res.ExitCode != 0 && !strings.HasPrefix(res.Output, "result=") {
+		err = fmt.Errorf("systemd %s: %s", args[0], oneLine(res.Output))
+	}
+	return res, err
+}
+
+// show reads unit properties from PID 1; ok is false when it could not,
+// and p["why"] then says why.
+func (g *grader) show(ctx context.Context, props ...string) (p map[string]string, ok bool) {
+	args := []string{"show", g.lab.Unit}
 	for _, p := range props {
 		args = append(args, "-p", p)
 	}
-	res, err := g.exec(ctx, 10*time.Second, args...)
-	out := map[string]string{}
+	res, err := g.sys(ctx, 10*time.Second, args...)
 	if err != nil {
-		return out
+		return map[string]string{"why": "could not read the unit's state from systemd: " + err.Error()}, false
 	}
-	for _, line := range strings.Split(res.Output, "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok {
-			out[k] = strings.TrimSpace(v)
-		}
-	}
-	return out
+	return sysd.ParseProps(res.Output), true
 }
 
 func mainPID(p map[string]string) int {
@@ -55,35 +69,52 @@ func mainPID(p map[string]string) int {
 	return n
 }
 
+func usec(s string) time.Duration {
+	n, _ := strconv.ParseUint(s, 10, 64)
+	return time.Duration(n) * time.Microsecond
+}
+
+// ownMain reports whether MainPID is a process of the unit's own cgroup: a
+// pid file may name any process, and the grader signals only the unit's.
+func ownMain(p map[string]string) bool {
+	return mainPID(p) > 0 && p["MainPIDCgroup"] != "" && p["MainPIDCgroup"] == p["ControlGroup"]
+}
+
 // waitState polls the unit until cond holds or d passes.
 func (g *grader) waitState(ctx context.Context, d time.Duration, cond func(map[string]string) bool, props ...string) (map[string]string, bool) {
+	var p map[string]string
+	ok := poll(ctx, d, func() bool {
+		p, _ = g.show(ctx, props...)
+		return cond(p)
+	})
+	return p, ok
+}
+
+// poll calls cond with a growing delay until it holds, d passes or ctx ends.
+func poll(ctx context.Context, d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
 	delay := 20 * time.Millisecond
 	for {
-		p := g.show(ctx, props...)
-		if cond(p) {
-			return p, true
+		if cond() {
+			return true
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return p, false
+			return false
 		}
-		pause(ctx, delay)
+		select {
+		case <-ctx.Done():
+		case <-time.After(delay):
+		}
 		delay = min(delay*2, 200*time.Millisecond)
 	}
 }
 
-// pause waits between two polls, or until ctx ends.
-func pause(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
-}
-
-var stateProps = []string{"ActiveState", "SubState", "MainPID", "ExecMainPID", "ExecMainCode", "ExecMainStatus", "Result", "Type", "PIDFile", "NRestarts", "RestartUSec", "Restart"}
+var stateProps = []string{"ActiveState", "SubState", "MainPID", "ExecMainPID", "ExecMainCode", "ExecMainStatus", "ControlPID",
+	"Result", "Type", "PIDFile", "NRestarts", "RestartUSec", "Restart", "ControlGroup", "MainPIDCgroup", "MainPIDUID",
+	"ActiveEnterTimestampMonotonic", "ActiveExitTimestampMonotonic", "InactiveEnterTimestampMonotonic", "UnitFileState"}
 
 func (g *grader) verify(ctx context.Context) {
-	res, err := g.exec(ctx, 30*time.Second, "systemd-analyze", "verify", "/etc/systemd/system/"+g.lab.Unit)
+	res, err := g.exec(ctx, 30*time.Second, "/usr/bin/systemd-analyze", "verify", "/etc/systemd/system/"+g.lab.Unit)
 	if err != nil {
 		g.set("unit-syntax", report.Error, "systemd-analyze verify could not run: "+err.Error(), "")
 		return
@@ -109,19 +140,21 @@ func (g *grader) verify(ctx context.Context) {
 }
 
 func (g *grader) enable(ctx context.Context) {
-	res, err := g.exec(ctx, 30*time.Second, "systemctl", "enable", g.lab.Unit)
-	if err != nil {
-		g.set("unit-enabled", report.Error, "systemctl enable could not run: "+err.Error(), "")
-		return
+	_, err := g.sys(ctx, 30*time.Second, "enable", g.lab.Unit)
+	p, ok := g.show(ctx, "UnitFileState")
+	switch {
+	case !ok:
+		g.set("unit-enabled", report.Error, p["why"], "")
+	case p["UnitFileState"] == "enabled":
+		g.set("unit-enabled", report.Pass, "enabled (UnitFileState=enabled)", "")
+	default:
+		why := ""
+		if err != nil {
+			why = ": " + err.Error()
+		}
+		g.set("unit-enabled", report.Fail, fmt.Sprintf("UnitFileState=%s after enabling%s", p["UnitFileState"], why),
+			"add an [Install] section with WantedBy=multi-user.target, then systemctl enable works.")
 	}
-	state, _ := g.exec(ctx, 10*time.Second, "systemctl", "is-enabled", g.lab.Unit)
-	got := strings.TrimSpace(state.Output)
-	if got == "enabled" {
-		g.set("unit-enabled", report.Pass, "enabled (systemctl is-enabled)", "")
-		return
-	}
-	g.set("unit-enabled", report.Fail, fmt.Sprintf("systemctl is-enabled says %q: %s", got, oneLine(res.Output)),
-		"add an [Install] section with WantedBy=multi-user.target, then systemctl enable works.")
 }
 
 // startAndType starts the unit and judges unit-active and unit-type. When
@@ -129,26 +162,39 @@ func (g *grader) enable(ctx context.Context) {
 // starts again, so the remaining steps grade the other properties.
 func (g *grader) startAndType(ctx context.Context) bool {
 	t := time.Now()
-	p := g.startUnit(ctx)
+	p, ok := g.startUnit(ctx)
 	g.timing("start", t)
+	if !ok {
+		g.set("unit-active", report.Error, p["why"], "")
+		g.set("unit-type", report.Error, "not judged: "+p["why"], "")
+		return false
+	}
 	typ := p["Type"]
 	forkedAway := typ != "forking" && typ != "oneshot" && p["ActiveState"] != "active" && p["ExecMainCode"] == "1" && p["ExecMainStatus"] == "0"
-	neverReturned := typ == "forking" && p["ActiveState"] == "activating"
+	stuck := typ == "forking" && p["ActiveState"] == "activating"
 	switch {
 	case forkedAway:
 		g.set("unit-type", report.Fail, fmt.Sprintf("Type=%s, but the started process exited 0 at once: it forks away, so systemd took the service for finished and stopped it", typ),
 			"a program that daemonizes itself needs Type=forking (with PIDFile=); better, let it stay in the foreground under Type=simple.")
-		p = g.restartWithType(ctx, "forking")
-	case neverReturned:
+		p, ok = g.restartWithType(ctx, "forking")
+	case stuck && p["ControlPID"] != "0" && p["ControlPID"] != "":
 		g.set("unit-type", report.Fail, "Type=forking, but the started process never exited: it stays in the foreground",
 			"a foreground program is Type=simple (or exec/notify); Type=forking waits for the launcher to exit.")
-		p = g.restartWithType(ctx, "simple")
+		p, ok = g.restartWithType(ctx, "simple")
+	case stuck:
+		g.set("unit-type", report.Fail, fmt.Sprintf("Type=forking: the launcher exited, but systemd is still waiting for PIDFile=%s to name a live process of the unit", p["PIDFile"]),
+			"write the pid file before the launcher exits, and only once the daemon runs.")
+	}
+	if !ok {
+		g.set("unit-active", report.Error, p["why"], "")
+		g.set("unit-type", report.Error, "not judged: "+p["why"], "")
+		return false
 	}
 	if p["ActiveState"] != "active" || mainPID(p) == 0 {
-		status, _ := g.exec(ctx, 10*time.Second, "systemctl", "status", "--no-pager", "-n", "5", g.lab.Unit)
+		status, _ := g.exec(ctx, 10*time.Second, "/usr/bin/systemctl", "status", "--no-pager", "-n", "5", g.lab.Unit)
 		g.set("unit-active", report.Fail, fmt.Sprintf("ActiveState=%s SubState=%s Result=%s", p["ActiveState"], p["SubState"], p["Result"]),
 			"read `systemctl status` and `journalctl -u` for the reason.", lastLines(status.Output, 6)...)
-		g.set("unit-type", report.Skip, "not judged: the service did not start", "")
+		g.set("unit-type", report.Error, "not judged: the service did not start", "")
 		return false
 	}
 	observed := fmt.Sprintf("active (%s), MainPID %d", p["SubState"], mainPID(p))
@@ -160,12 +206,13 @@ func (g *grader) startAndType(ctx context.Context) bool {
 	return true
 }
 
-// startUnit runs systemctl start and watches the unit settle.
-func (g *grader) startUnit(ctx context.Context) map[string]string {
-	_, _ = g.exec(ctx, g.lab.Deadlines.Start.Duration, "systemctl", "start", g.lab.Unit)
-	first := g.show(ctx, stateProps...)
-	if first["ActiveState"] != "active" {
-		return first
+// startUnit starts the unit through PID 1 and watches it settle; ok is
+// false when systemd could not be asked.
+func (g *grader) startUnit(ctx context.Context) (map[string]string, bool) {
+	_, _ = g.sys(ctx, g.lab.Deadlines.Start.Duration, "start", g.lab.Unit)
+	first, ok := g.show(ctx, stateProps...)
+	if !ok || first["ActiveState"] != "active" {
+		return first, ok
 	}
 	pid := mainPID(first)
 	// Watch for a main process that dies or is replaced right after start.
@@ -173,15 +220,22 @@ func (g *grader) startUnit(ctx context.Context) map[string]string {
 		return p["ActiveState"] != "active" || mainPID(p) != pid
 	}, stateProps...)
 	if changed {
-		return p
+		return p, p["why"] == ""
 	}
-	return first
+	return first, true
 }
 
-func (g *grader) restartWithType(ctx context.Context, typ string) map[string]string {
+func (g *grader) restartWithType(ctx context.Context, typ string) (map[string]string, bool) {
 	g.typeFixed = typ
-	dropin := fmt.Sprintf("mkdir -p /etc/systemd/system/%[1]s.d && printf '[Service]\\nType=%[2]s\\n' > /etc/systemd/system/%[1]s.d/daemonlab-type.conf && systemctl daemon-reload && systemctl reset-failed %[1]s; systemctl stop %[1]s", g.lab.Unit, typ)
-	_, _ = g.exec(ctx, 30*time.Second, "sh", "-c", dropin)
+	dropin := fmt.Sprintf("/etc/systemd/system/%s.d/daemonlab-type.conf", g.lab.Unit)
+	_, _ = g.exec(ctx, 10*time.Second, "/usr/bin/mkdir", "-p", dropin[:strings.LastIndexByte(dropin, '/')])
+	_ = g.c.WriteFile(ctx, dropin, []byte("[Service]\nType="+typ+"\n"), 0o644)
+	_, _ = g.sys(ctx, 30*time.Second, "daemon-reload")
+	_, _ = g.sys(ctx, 10*time.Second, "stop", g.lab.Unit)
+	g.waitState(ctx, g.lab.Deadlines.Stop.Duration, func(p map[string]string) bool {
+		return p["ActiveState"] == "inactive" || p["ActiveState"] == "failed"
+	}, "ActiveState")
+	_, _ = g.sys(ctx, 10*time.Second, "reset-failed", g.lab.Unit)
 	return g.startUnit(ctx)
 }
 
@@ -194,7 +248,15 @@ func (g *grader) judgeType(ctx context.Context, p map[string]string) {
 				"add PIDFile=/run/NAME.pid, the file your daemon writes before its launcher exits.")
 			return
 		}
-		if n := g.journalCount(ctx, "Can't open PID file"); n > 0 {
+		if !ownMain(p) {
+			g.set("unit-type", report.Fail, fmt.Sprintf("PIDFile=%s names pid %d, which is not a process of %s (it runs in %s)", p["PIDFile"], mainPID(p), g.lab.Unit, orNone(p["MainPIDCgroup"])),
+				"write your daemon's own pid (getpid() after the last fork) into the pid file.")
+			return
+		}
+		if n, err := g.countLines(ctx, "", "Can't open PID file", true); err != nil {
+			g.set("unit-type", report.Error, "could not read the journal: "+err.Error(), "")
+			return
+		} else if n > 0 {
 			g.set("unit-type", report.Fail, fmt.Sprintf("systemd logged \"Can't open PID file %s (yet?) after start\": the launcher exited before the daemon was ready", p["PIDFile"]),
 				"let the original process wait (on a pipe) until the daemon has written its pid file, then exit 0.")
 			return
@@ -211,8 +273,17 @@ func (g *grader) judgeType(ctx context.Context, p map[string]string) {
 	}
 }
 
-// inside runs daemonlab's own checker in the container against MainPID
-// and records the static checks the lab grades.
+func orNone(s string) string {
+	if s == "" {
+		return "no cgroup the grader can read"
+	}
+	return s
+}
+
+// inside runs daemonlab's own checker (the read-only binary) in the
+// container against MainPID and records the static checks the lab grades.
+// It runs as the daemon's user: root in a container has no CAP_SYS_PTRACE
+// and cannot read another user's descriptors.
 func (g *grader) inside(ctx context.Context) {
 	var wanted []string
 	for _, c := range g.lab.Checks {
@@ -223,19 +294,28 @@ func (g *grader) inside(ctx context.Context) {
 	if len(wanted) == 0 {
 		return
 	}
-	pid := mainPID(g.show(ctx, "MainPID"))
-	res, err := g.exec(ctx, 30*time.Second, checkerPath, "check", "--pid", strconv.Itoa(pid), "--lab", g.lab.ID, "--format", "json")
-	if err != nil {
+	setAll := func(status report.Status, observed string) {
 		for _, id := range wanted {
-			g.set(id, report.Error, "the checker could not run in the container: "+err.Error(), "")
+			g.set(id, status, observed, "")
 		}
+	}
+	p, pid, ok := g.running(ctx)
+	if !ok {
+		setAll(report.Error, "not judged: "+p["why"])
+		return
+	}
+	opts := []containers.ExecOption{containers.WithTimeout(30 * time.Second)}
+	if uid := p["MainPIDUID"]; uid != "" && uid != "0" {
+		opts = append(opts, containers.WithUser(uid))
+	}
+	res, err := g.c.Exec(ctx, []string{checkerPath, "check", "--pid", strconv.Itoa(pid), "--lab", g.lab.ID, "--format", "json"}, opts...)
+	if err != nil {
+		setAll(report.Error, "the checker could not run in the container: "+err.Error())
 		return
 	}
 	var r report.Report
 	if jerr := json.Unmarshal([]byte(res.Output), &r); jerr != nil {
-		for _, id := range wanted {
-			g.set(id, report.Error, "the checker failed in the container: "+oneLine(res.Output), "")
-		}
+		setAll(report.Error, "the checker failed in the container: "+oneLine(res.Output))
 		return
 	}
 	for _, id := range wanted {
@@ -245,109 +325,138 @@ func (g *grader) inside(ctx context.Context) {
 	}
 }
 
-// running reads the unit's state; it records id as an error when the
-// service is not running.
-func (g *grader) running(ctx context.Context, id string) (map[string]string, int, bool) {
-	p := g.show(ctx, stateProps...)
-	pid := mainPID(p)
-	if pid == 0 {
-		g.set(id, report.Error, "the service is not running", "")
+// running reads the unit's state; ok is false (with p["why"] said) when no
+// process of the unit's own runs: the grader then signals nothing.
+func (g *grader) running(ctx context.Context) (p map[string]string, pid int, ok bool) {
+	p, read := g.show(ctx, stateProps...)
+	switch {
+	case !read:
+	case mainPID(p) == 0:
+		p["why"] = "the service is not running"
+	case !ownMain(p):
+		p["why"] = fmt.Sprintf("MainPID %d is not a process of %s", mainPID(p), g.lab.Unit)
+	default:
+		return p, mainPID(p), true
 	}
-	return p, pid, pid != 0
+	return p, 0, false
 }
 
+// restart kills the main process and judges how long systemd took to
+// bring the service back, on PID 1's own clock (ActiveExit to ActiveEnter),
+// so a loaded grading machine does not change the verdict.
 func (g *grader) restart(ctx context.Context) {
-	p, old, ok := g.running(ctx, "restart")
+	p, old, ok := g.running(ctx)
 	if !ok {
+		g.set("restart", report.Error, "not judged: "+p["why"], "")
 		return
 	}
-	limit := parseSpan(p["RestartUSec"]) + g.lab.Deadlines.RestartMargin.Duration
+	limit := g.lab.Deadlines.Restart.Duration
+	if rs := usec(p["RestartUSec"]); p["Restart"] != "no" && rs > limit {
+		g.set("restart", report.Fail, fmt.Sprintf("RestartSec=%s: the service would stay down longer than the lab's %s", rs, limit),
+			fmt.Sprintf("use a short RestartSec= (at most %s).", limit))
+		return
+	}
 	t := time.Now()
-	if _, err := g.exec(ctx, 10*time.Second, "kill", "-9", strconv.Itoa(old)); err != nil {
-		g.set("restart", report.Error, "kill -9 could not run: "+err.Error(), "")
+	if _, err := g.sys(ctx, 10*time.Second, "kill", g.lab.Unit, "--signal", "9"); err != nil {
+		g.set("restart", report.Error, "kill -9 could not be sent: "+err.Error(), "")
 		return
 	}
-	after, ok := g.waitState(ctx, limit, func(q map[string]string) bool {
+	after, back := g.waitState(ctx, limit+g.lab.Deadlines.RestartMargin.Duration, func(q map[string]string) bool {
 		return q["ActiveState"] == "active" && mainPID(q) != 0 && mainPID(q) != old
 	}, stateProps...)
-	took := time.Since(t).Round(time.Millisecond)
 	g.timing("restart", t)
-	if ok {
-		g.set("restart", report.Pass, fmt.Sprintf("kill -9 %d: restarted as pid %d after %s (Restart=%s, RestartSec=%s, NRestarts=%s)", old, mainPID(after), took, after["Restart"], p["RestartUSec"], after["NRestarts"]), "")
+	if !back {
+		g.set("restart", report.Fail, fmt.Sprintf("kill -9 %d: not running again after %s (Restart=%s, ActiveState=%s)", old, limit, after["Restart"], after["ActiveState"]),
+			"Restart=on-failure (or always) with a short RestartSec= brings a crashed daemon back.")
+		// Start it again by hand so the remaining steps can be graded.
+		_, _ = g.sys(ctx, 10*time.Second, "reset-failed", g.lab.Unit)
+		_, _ = g.sys(ctx, g.lab.Deadlines.Start.Duration, "start", g.lab.Unit)
+		g.waitState(ctx, settle, func(q map[string]string) bool { return q["ActiveState"] == "active" && mainPID(q) != 0 }, stateProps...)
 		return
 	}
-	g.set("restart", report.Fail, fmt.Sprintf("kill -9 %d: not running again after %s (Restart=%s, ActiveState=%s)", old, limit, after["Restart"], after["ActiveState"]),
-		"Restart=on-failure (or always) with a short RestartSec= brings a crashed daemon back.")
-	// Start it again by hand so the remaining steps can be graded.
-	_, _ = g.exec(ctx, g.lab.Deadlines.Start.Duration, "sh", "-c", "systemctl reset-failed "+g.lab.Unit+"; systemctl start "+g.lab.Unit)
-	g.waitState(ctx, settle, func(q map[string]string) bool { return q["ActiveState"] == "active" && mainPID(q) != 0 }, stateProps...)
+	down := usec(after["ActiveEnterTimestampMonotonic"]) - usec(after["ActiveExitTimestampMonotonic"])
+	observed := fmt.Sprintf("kill -9 %d: restarted as pid %d after %s by systemd's clock (Restart=%s, RestartSec=%s, NRestarts=%s)",
+		old, mainPID(after), down.Round(time.Millisecond), after["Restart"], usec(p["RestartUSec"]), after["NRestarts"])
+	if down > limit {
+		g.set("restart", report.Fail, observed+fmt.Sprintf(": longer than the lab's %s", limit), fmt.Sprintf("use a short RestartSec= (at most %s).", limit))
+		return
+	}
+	g.set("restart", report.Pass, observed, "")
 }
 
-func (g *grader) reload(ctx context.Context) {
-	_, old, ok := g.running(ctx, "reload")
+// reload judges `systemctl reload`: the same process lives on and logs the
+// lab's evidence after the reload — and did not log it, unasked, in the
+// quiet window since the start (a daemon that prints "reloaded" on a timer
+// earns nothing).
+func (g *grader) reload(ctx context.Context, quiet string) {
+	p, old, ok := g.running(ctx)
 	if !ok {
+		g.set("reload", report.Error, "not judged: "+p["why"], "")
 		return
 	}
 	evidence := g.lab.ReloadEvidence
-	before := g.journalCount(ctx, evidence)
-	res, err := g.exec(ctx, 30*time.Second, "systemctl", "reload", g.lab.Unit)
+	if evidence != "" && quiet != "" {
+		n, err := g.countLines(ctx, quiet, evidence, false)
+		if err != nil {
+			g.set("reload", report.Error, "could not read the journal: "+err.Error(), "")
+			return
+		}
+		if n > 0 {
+			g.set("reload", report.Fail, fmt.Sprintf("the daemon logged %q %d time(s) without being reloaded", evidence, n),
+				fmt.Sprintf("log %q when, and only when, SIGHUP made you re-read the configuration.", evidence))
+			return
+		}
+	}
+	before, err := g.cursor(ctx)
 	if err != nil {
-		g.set("reload", report.Error, "systemctl reload could not run: "+err.Error(), "")
+		g.set("reload", report.Error, "could not read the journal: "+err.Error(), "")
 		return
 	}
-	if res.ExitCode != 0 {
+	res, err := g.sys(ctx, 30*time.Second, "reload", g.lab.Unit)
+	if err != nil {
+		g.set("reload", report.Error, "systemctl reload could not be sent: "+err.Error(), "")
+		return
+	}
+	if strings.TrimSpace(res.Output) != "result=done" {
 		g.set("reload", report.Fail, "systemctl reload failed: "+oneLine(res.Output), "add ExecReload=/bin/kill -HUP $MAINPID and handle SIGHUP in the daemon.")
 		return
 	}
-	deadline := time.Now().Add(3 * time.Second)
-	delay := 20 * time.Millisecond
-	for {
-		q := g.show(ctx, stateProps...)
-		alive := q["ActiveState"] == "active" && mainPID(q) == old
-		seen := evidence == "" || g.journalCount(ctx, evidence) > before
-		switch {
-		case !alive && (q["ActiveState"] != "active" || mainPID(q) != old):
-			if time.Now().After(deadline) || mainPID(q) != old {
-				g.set("reload", report.Fail, fmt.Sprintf("after systemctl reload the daemon did not survive (ActiveState=%s, MainPID %d, was %d)", q["ActiveState"], mainPID(q), old),
-					"install a SIGHUP handler: SIGHUP's default action terminates the process.")
-				return
-			}
-		case seen:
-			g.set("reload", report.Pass, fmt.Sprintf("reloaded: pid %d lives on and the journal shows %q", old, evidence), "")
-			return
+	var q map[string]string
+	var seen int
+	var readErr error
+	poll(ctx, 3*time.Second, func() bool {
+		q, _ = g.show(ctx, stateProps...)
+		if q["ActiveState"] != "active" || mainPID(q) != old {
+			return true
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			g.set("reload", report.Fail, fmt.Sprintf("pid %d survived systemctl reload, but the journal shows no new %q line", old, evidence),
-				fmt.Sprintf("on SIGHUP re-read the configuration and log a line containing %q.", evidence))
-			return
+		seen, readErr = 1, nil
+		if evidence != "" {
+			seen, readErr = g.countLines(ctx, before, evidence, false)
 		}
-		pause(ctx, delay)
-		delay = min(delay*2, 200*time.Millisecond)
+		return seen > 0
+	})
+	switch {
+	case q["ActiveState"] != "active" || mainPID(q) != old:
+		g.set("reload", report.Fail, fmt.Sprintf("after systemctl reload the daemon did not survive (ActiveState=%s, MainPID %d, was %d)", q["ActiveState"], mainPID(q), old),
+			"install a SIGHUP handler: SIGHUP's default action terminates the process.")
+	case readErr != nil:
+		g.set("reload", report.Error, "could not read the journal: "+readErr.Error(), "")
+	case seen > 0:
+		g.set("reload", report.Pass, fmt.Sprintf("reloaded: pid %d lives on and logged %q after the reload", old, evidence), "")
+	default:
+		g.set("reload", report.Fail, fmt.Sprintf("pid %d survived systemctl reload, but logged no new %q line", old, evidence),
+			fmt.Sprintf("on SIGHUP re-read the configuration and log a line containing %q.", evidence))
 	}
 }
 
-// journalEntry is the part of journalctl's JSON output we read.
+// journalEntry is the part of journalctl's JSON output we read. The
+// underscore fields are journald's trusted ones, stamped from the sender's
+// credentials, not from what the sender wrote.
 type journalEntry struct {
+	Cursor     string `json:"__CURSOR"`
 	Identifier string `json:"SYSLOG_IDENTIFIER"`
 	PID        string `json:"_PID"`
 	Message    any    `json:"MESSAGE"`
-}
-
-func (g *grader) journalEntries(ctx context.Context) []journalEntry {
-	res, err := g.exec(ctx, 15*time.Second, "journalctl", "-u", g.lab.Unit, "-o", "json", "--no-pager")
-	if err != nil {
-		return nil
-	}
-	var out []journalEntry
-	sc := bufio.NewScanner(strings.NewReader(res.Output))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		var e journalEntry
-		if json.Unmarshal(sc.Bytes(), &e) == nil {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 func (e journalEntry) text() string {
@@ -366,86 +475,134 @@ func (e journalEntry) text() string {
 	return ""
 }
 
-// journalCount counts the unit's journal lines containing text.
-func (g *grader) journalCount(ctx context.Context, text string) int {
+// fromDaemon tells the unit's own lines from systemd's lines about it.
+func (e journalEntry) fromDaemon() bool { return e.PID != "1" && e.Identifier != "systemd" }
+
+var errJournal = errors.New("journalctl could not run")
+
+// journalEntries reads the unit's journal lines after cursor (all when "").
+func (g *grader) journalEntries(ctx context.Context, after string) ([]journalEntry, error) {
+	args := []string{"/usr/bin/journalctl", "-u", g.lab.Unit, "-o", "json", "--no-pager",
+		"--output-fields=MESSAGE,_PID,SYSLOG_IDENTIFIER"}
+	if after != "" {
+		args = append(args, "--after-cursor="+after)
+	}
+	res, err := g.c.Exec(ctx, args, containers.WithTimeout(15*time.Second), containers.WithMaxOutput(journalCap))
+	if err != nil || res.ExitCode != 0 {
+		return nil, errJournal
+	}
+	var out []journalEntry
+	sc := bufio.NewScanner(strings.NewReader(res.Output))
+	sc.Buffer(make([]byte, 0, 64<<10), journalCap)
+	for sc.Scan() {
+		var e journalEntry
+		if json.Unmarshal(sc.Bytes(), &e) == nil {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// cursor is the journal's position now: later reads start after it.
+func (g *grader) cursor(ctx context.Context) (string, error) {
+	res, err := g.c.Exec(ctx, []string{"/usr/bin/journalctl", "-n", "1", "-o", "json", "--no-pager", "--output-fields=__CURSOR"},
+		containers.WithTimeout(10*time.Second))
+	if err != nil || res.ExitCode != 0 {
+		return "", errJournal
+	}
+	var e journalEntry
+	if json.Unmarshal([]byte(strings.TrimSpace(res.Output)), &e) != nil || e.Cursor == "" {
+		return "", errJournal
+	}
+	return e.Cursor, nil
+}
+
+// countLines counts the unit's journal lines after cursor containing text:
+// systemd's own lines about the unit when bySystemd, else the daemon's.
+func (g *grader) countLines(ctx context.Context, after, text string, bySystemd bool) (int, error) {
+	entries, err := g.journalEntries(ctx, after)
+	if err != nil {
+		return 0, err
+	}
 	n := 0
-	for _, e := range g.journalEntries(ctx) {
-		if strings.Contains(e.text(), text) {
+	for _, e := range entries {
+		if e.fromDaemon() != bySystemd && strings.Contains(e.text(), text) {
 			n++
 		}
 	}
-	return n
+	return n, nil
 }
 
 func (g *grader) journal(ctx context.Context) {
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		ids := map[string]int{}
-		for _, e := range g.journalEntries(ctx) {
-			if e.PID != "1" && e.Identifier != "systemd" && e.Identifier != "" {
+	var ids map[string]int
+	var err error
+	poll(ctx, 2*time.Second, func() bool {
+		var entries []journalEntry
+		entries, err = g.journalEntries(ctx, "")
+		ids = map[string]int{}
+		for _, e := range entries {
+			if e.fromDaemon() && e.Identifier != "" {
 				ids[e.Identifier]++
 			}
 		}
-		if len(ids) > 0 {
-			var parts []string
-			for id, n := range ids {
-				parts = append(parts, fmt.Sprintf("%d line(s) from %s", n, id))
-			}
-			g.set("journal", report.Pass, strings.Join(parts, ", "), "")
-			return
+		return err != nil || len(ids) > 0
+	})
+	switch {
+	case err != nil:
+		g.set("journal", report.Error, "could not read the journal: "+err.Error(), "")
+	case len(ids) > 0:
+		var parts []string
+		for id, n := range ids {
+			parts = append(parts, fmt.Sprintf("%d line(s) from %s", n, id))
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			g.set("journal", report.Fail, "journalctl -u shows only systemd's own lines, none from the daemon",
-				"log to stderr or with syslog(3); under systemd both reach the journal.")
-			return
-		}
-		pause(ctx, 100*time.Millisecond)
+		g.set("journal", report.Pass, strings.Join(parts, ", "), "")
+	default:
+		g.set("journal", report.Fail, "journalctl -u shows only systemd's own lines, none from the daemon",
+			"log to stderr or with syslog(3); under systemd both reach the journal.")
 	}
 }
 
+// stop asks PID 1 to stop the unit without waiting, watches it for the
+// lab's deadline, and judges how the main process ended: exit status 0,
+// read from systemd (ExecMainCode/ExecMainStatus), whatever
+// SuccessExitStatus= the unit declares.
 func (g *grader) stop(ctx context.Context) {
-	limit := g.lab.Deadlines.Stop.Duration
-	t := time.Now()
-	_, err := g.exec(ctx, limit+10*time.Second, "systemctl", "stop", g.lab.Unit)
-	took := time.Since(t).Round(time.Millisecond)
-	g.timing("stop", t)
-	if err != nil {
-		g.set("stop", report.Error, "systemctl stop could not run: "+err.Error(), "")
+	p, _, ok := g.running(ctx)
+	if !ok {
+		g.set("stop", report.Error, "not judged: "+p["why"], "")
 		return
 	}
-	p := g.show(ctx, stateProps...)
-	observed := fmt.Sprintf("stopped in %s: ActiveState=%s, Result=%s", took, p["ActiveState"], p["Result"])
-	switch {
-	case p["ActiveState"] != "inactive" && p["ActiveState"] != "failed":
-		g.set("stop", report.Fail, observed+": still not stopped", "exit promptly on SIGTERM.")
-	case p["Result"] == "timeout":
-		g.set("stop", report.Fail, observed+": SIGTERM did not stop it, systemd had to SIGKILL it", "handle SIGTERM: leave the main loop, clean up, exit(0).")
-	case p["Result"] != "success":
-		g.set("stop", report.Fail, observed, "exit with status 0 on SIGTERM.")
+	limit := g.lab.Deadlines.Stop.Duration
+	t := time.Now()
+	if _, err := g.sys(ctx, 10*time.Second, "stop", g.lab.Unit); err != nil {
+		g.set("stop", report.Error, "systemctl stop could not be sent: "+err.Error(), "")
+		return
+	}
+	q, stopped := g.waitState(ctx, limit, func(q map[string]string) bool {
+		return q["ActiveState"] == "inactive" || q["ActiveState"] == "failed"
+	}, stateProps...)
+	g.timing("stop", t)
+	if !stopped {
+		_, _ = g.sys(ctx, 10*time.Second, "kill", g.lab.Unit, "--all", "--signal", "9")
+		g.set("stop", report.Fail, fmt.Sprintf("still %s %s after SIGTERM: it does not stop on SIGTERM", q["ActiveState"], limit),
+			"handle SIGTERM: leave the main loop, clean up, exit(0).")
+		return
+	}
+	took := usec(q["InactiveEnterTimestampMonotonic"]) - usec(q["ActiveExitTimestampMonotonic"])
+	observed := fmt.Sprintf("stopped in %s: ", took.Round(time.Millisecond))
+	switch code, status := q["ExecMainCode"], q["ExecMainStatus"]; {
+	case q["Result"] == "timeout":
+		g.set("stop", report.Fail, observed+"SIGTERM did not stop it, systemd had to SIGKILL it", "handle SIGTERM: leave the main loop, clean up, exit(0).")
+	case code == "2" || code == "3": // CLD_KILLED, CLD_DUMPED
+		g.set("stop", report.Fail, observed+fmt.Sprintf("the main process was killed by signal %s, it did not exit", status),
+			"catch SIGTERM and exit(0) from the main loop: dying of the signal is not a clean stop.")
+	case code != "1":
+		g.set("stop", report.Error, observed+fmt.Sprintf("systemd reports no exit of the main process (ExecMainCode=%s)", code), "")
+	case status != "0":
+		g.set("stop", report.Fail, observed+fmt.Sprintf("the main process exited with status %s", status), "exit with status 0 on SIGTERM.")
 	case took > limit:
-		g.set("stop", report.Fail, observed+fmt.Sprintf(": slower than the lab's %s", limit), "exit promptly on SIGTERM.")
+		g.set("stop", report.Fail, observed+fmt.Sprintf("slower than the lab's %s", limit), "exit promptly on SIGTERM.")
 	default:
-		g.set("stop", report.Pass, observed, "")
+		g.set("stop", report.Pass, observed+"the main process exited with status 0", "")
 	}
-}
-
-// parseSpan reads a systemd time span as `systemctl show` prints it
-// ("500ms", "1min 30s", "100ms"); unknown text counts as zero.
-func parseSpan(s string) time.Duration {
-	var total time.Duration
-	units := []struct {
-		suffix string
-		d      time.Duration
-	}{{"min", time.Minute}, {"ms", time.Millisecond}, {"us", time.Microsecond}, {"h", time.Hour}, {"s", time.Second}}
-	for _, f := range strings.Fields(s) {
-		for _, u := range units {
-			if num, ok := strings.CutSuffix(f, u.suffix); ok {
-				if v, err := strconv.ParseFloat(num, 64); err == nil {
-					total += time.Duration(v * float64(u.d))
-				}
-				break
-			}
-		}
-	}
-	return total
 }

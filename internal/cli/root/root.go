@@ -9,6 +9,7 @@ import (
 	"github.com/daemonlab/daemonlab/internal/cli/explain"
 	"github.com/daemonlab/daemonlab/internal/cli/grades"
 	"github.com/daemonlab/daemonlab/internal/cli/labs"
+	"github.com/daemonlab/daemonlab/internal/cli/sysd"
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
 	"github.com/daemonlab/daemonlab/internal/iostreams"
 	"github.com/spf13/cobra"
@@ -22,6 +23,7 @@ func NewCmdRoot(ios *iostreams.IOStreams) *cobra.Command {
 	cmd.AddCommand(explain.NewCmdExplain(ios))
 	cmd.AddCommand(labs.NewCmdLabs(ios))
 	cmd.AddCommand(grades.NewCmdGrades(ios))
+	cmd.AddCommand(sysd.NewCmdSystemd(ios, nil))
 	cmd.AddCommand(companion.NewCmdStub("grade", "Grade a submission inside a fresh systemd container"))
 	cmd.AddCommand(companion.NewCmdStub("image", "Manage the systemd base image"))
 	return cmd
