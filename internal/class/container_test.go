@@ -143,7 +143,7 @@ func points(rows []Row) map[string]map[string]float64 {
 }
 
 // TestClassInContainersMatchesAlone: -j 2 gives exactly the scores of
-// grading each submission alone.
+// grading each submission alone, and so do two shards merged.
 func TestClassInContainersMatchesAlone(t *testing.T) {
 	g := setupReal(t)
 	dir := realClass(t, 4)
@@ -165,6 +165,18 @@ func TestClassInContainersMatchesAlone(t *testing.T) {
 	t.Logf("-j 2: %d submissions in %s", len(names), time.Since(start).Round(100*time.Millisecond))
 	assert.Equal(t, alone, points(res.Rows))
 	assert.Equal(t, 100.0, alone["00-reference"]["(score)"], "the reference scores full marks")
+
+	// two shards, graded separately and merged, equal the whole
+	var shards []string
+	for i := 1; i <= 2; i++ {
+		sout := t.TempDir()
+		_, err := Run(context.Background(), Options{Lab: g.lab, Dir: dir, Out: sout, Jobs: 2, Version: "test", Shard: Shard{i, 2}, Grade: g.grade})
+		require.NoError(t, err)
+		shards = append(shards, sout)
+	}
+	merged, err := Merge(t.TempDir(), shards, testWriter{t})
+	require.NoError(t, err)
+	assert.Equal(t, alone, points(merged))
 	assert.Equal(t, 0.0, alone["01-restart-no"]["restart"])
 	assert.Equal(t, 0.0, alone["02-no-install"]["unit-enabled"])
 }
