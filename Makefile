@@ -50,6 +50,7 @@ lint:
 bench: build references
 	$(GO) test -run '^$$' -bench . -benchtime 50x ./...
 	@scripts/bench.sh
+	DAEMONLAB_BENCH_CLASS=1 $(GO) test -run '^$$' -bench BenchmarkClass30 -benchtime 1x -timeout 60m ./internal/class
 
 image: build
 	$(DAEMONLAB) image build

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/daemonlab/daemonlab/checker/procfs"
 	"github.com/daemonlab/daemonlab/report"
 )
 
@@ -47,10 +48,41 @@ func (s *Snapshot) Tree() []string {
 	}
 }
 
-// Target describes the snapshot's process for a report.
+// Target describes the snapshot's process for a report, with its
+// structured facts; what could not be read is left out.
 func (s *Snapshot) Target() *report.Target {
-	return &report.Target{
+	t := &report.Target{
 		PID: s.PID, Name: s.Stat.Comm, Exe: s.Exe, Cmdline: s.Cmdline,
 		StartTime: s.Created, StartTicks: s.Stat.StartTicks,
+		PPID: s.Stat.PPID, SID: s.Stat.Session, PGID: s.Stat.PGRP,
+		TTYNr: s.Stat.TTYNr, TPGID: s.Stat.TPGID,
+		UID: append([]uint32(nil), s.Status.Uid[:]...), GID: append([]uint32(nil), s.Status.Gid[:]...),
+		Signals: &report.Signals{
+			Blocked: sigNames(s.Status.SigBlk), Ignored: sigNames(s.Status.SigIgn),
+			Caught: sigNames(s.Status.SigCgt), Pending: sigNames(s.Status.SigPnd | s.Status.ShdPnd),
+		},
 	}
+	if s.CwdErr == nil {
+		cwd := s.Cwd
+		t.Cwd = &cwd
+	}
+	if s.Status.HasUmask {
+		u := fmt.Sprintf("%04o", s.Status.Umask)
+		t.Umask = &u
+	}
+	if s.FDErr == nil {
+		t.FDs = make([]report.FD, 0, len(s.FDs))
+		for _, fd := range s.FDs {
+			t.FDs = append(t.FDs, report.FD{FD: fd.Num, Target: fd.Target})
+		}
+	}
+	return t
+}
+
+func sigNames(set procfs.SigSet) []string {
+	out := []string{}
+	for _, sig := range set.Signals() {
+		out = append(out, procfs.SignalName(sig))
+	}
+	return out
 }

@@ -25,18 +25,22 @@ const (
 
 // Check is the result of one check.
 type Check struct {
-	ID        string        `json:"id"`
-	Concept   string        `json:"concept"`
-	Status    Status        `json:"status"`
-	Required  bool          `json:"required"`
-	Observed  string        `json:"observed"`
-	Expected  string        `json:"expected"`
-	Hint      string        `json:"hint"`
-	Details   []string      `json:"details,omitempty"`
-	Course    string        `json:"course,omitempty"`
-	Points    *float64      `json:"points,omitempty"`
-	MaxPoints *float64      `json:"max_points,omitempty"`
-	Duration  time.Duration `json:"-"`
+	ID        string   `json:"id"`
+	Concept   string   `json:"concept"`
+	Status    Status   `json:"status"`
+	Required  bool     `json:"required"`
+	Observed  string   `json:"observed"`
+	Expected  string   `json:"expected"`
+	Hint      string   `json:"hint"`
+	Details   []string `json:"details,omitempty"`
+	Course    string   `json:"course,omitempty"`
+	Points    *float64 `json:"points,omitempty"`
+	MaxPoints *float64 `json:"max_points,omitempty"`
+	// Hidden checks are graded but their details are not shown to the
+	// student: writers show only the id, the status and the points unless
+	// Options.ShowHidden is set (see Redact).
+	Hidden   bool          `json:"hidden,omitempty"`
+	Duration time.Duration `json:"-"`
 	// DurationMS mirrors Duration for JSON consumers.
 	DurationMS float64 `json:"duration_ms"`
 }
@@ -46,7 +50,9 @@ func (c Check) Failed() bool {
 	return c.Required && (c.Status == Fail || c.Status == Error)
 }
 
-// Target names the process a run judged.
+// Target names the process a run judged and carries its structured facts
+// beside the sentences of the checks. Facts that could not be read are
+// left out (nil).
 type Target struct {
 	PID        int       `json:"pid"`
 	Name       string    `json:"name"`
@@ -54,12 +60,52 @@ type Target struct {
 	Cmdline    []string  `json:"cmdline,omitempty"`
 	StartTime  time.Time `json:"start_time"`
 	StartTicks uint64    `json:"start_ticks"`
+
+	PPID  int `json:"ppid"`
+	SID   int `json:"sid"`
+	PGID  int `json:"pgid"`
+	TTYNr int `json:"tty_nr"` // encoded dev_t of the controlling terminal, 0 when none
+	TPGID int `json:"tpgid"`  // foreground group of that terminal, -1 when none
+	// Cwd is nil when it could not be read.
+	Cwd *string `json:"cwd,omitempty"`
+	// Umask is octal ("0022"); nil before Linux 4.7.
+	Umask *string `json:"umask,omitempty"`
+	// UID and GID are real, effective, saved and filesystem ids.
+	UID []uint32 `json:"uid,omitempty"`
+	GID []uint32 `json:"gid,omitempty"`
+	// FDs are the open descriptors with their targets; nil when unreadable.
+	FDs     []FD     `json:"fds,omitempty"`
+	Signals *Signals `json:"signals,omitempty"`
 }
+
+// FD is one open descriptor.
+type FD struct {
+	FD     int    `json:"fd"`
+	Target string `json:"target"`
+}
+
+// Signals are the signal sets of /proc/PID/status, as signal names.
+type Signals struct {
+	Blocked []string `json:"blocked"`
+	Ignored []string `json:"ignored"`
+	Caught  []string `json:"caught"`
+	Pending []string `json:"pending"`
+}
+
+// Outcomes of a grading run (Report.Outcome); empty for a check run.
+const (
+	OutcomeGraded      = "graded"       // every step ran
+	OutcomeUngradable  = "ungradable"   // the submission could not be graded (build failed, timeout)
+	OutcomeNotGradable = "not_gradable" // the infrastructure failed: not a zero
+)
 
 // Report is the whole result of one run.
 type Report struct {
-	Tool   string  `json:"tool"`
-	Mode   string  `json:"mode"` // attach, launch, grade
+	Tool string `json:"tool"`
+	// Version is the version of the tool that produced the report.
+	Version string `json:"version,omitempty"`
+	// Mode is a value, not display text: attach, launch or grade.
+	Mode   string  `json:"mode"`
 	Lab    string  `json:"lab,omitempty"`
 	Target *Target `json:"target,omitempty"`
 	// Tree is a one-line picture of where the target sits: ancestors,
@@ -71,14 +117,23 @@ type Report struct {
 	MaxScore *float64 `json:"max_score"`
 	// Gradable is false when the infrastructure failed (no engine): the
 	// result is then "not gradable", not a zero.
-	Gradable *bool    `json:"gradable,omitempty"`
-	Errors   []string `json:"errors,omitempty"`
+	Gradable *bool `json:"gradable,omitempty"`
+	// Outcome classifies a grading run (OutcomeGraded...); empty for check.
+	Outcome string   `json:"outcome,omitempty"`
+	Errors  []string `json:"errors,omitempty"`
 	// Timings are wall times of the run's steps, in milliseconds.
 	Timings map[string]float64 `json:"timings_ms,omitempty"`
 	Started time.Time          `json:"started"`
 	// DurationMS is the wall time of the whole run.
 	DurationMS float64 `json:"duration_ms"`
 }
+
+// Modes of a run (Report.Mode).
+const (
+	ModeAttach = "attach"
+	ModeLaunch = "launch"
+	ModeGrade  = "grade"
+)
 
 // Passed reports whether no required check failed.
 func (r *Report) Passed() bool {

@@ -25,9 +25,29 @@ func (t textWriter) paint(s Status, text string) string {
 	return colors[s] + text + "\x1b[0m"
 }
 
+// Title names the run for people: "daemonlab check (launch) — lab 04".
+func Title(r *Report) string {
+	title := "daemonlab " + modeTitle(r.Mode)
+	if r.Lab != "" {
+		title += " — lab " + r.Lab
+	}
+	return title
+}
+
+func modeTitle(mode string) string {
+	switch mode {
+	case ModeAttach:
+		return "check"
+	case ModeLaunch:
+		return "check (launch)"
+	}
+	return mode
+}
+
 func (t textWriter) Write(w io.Writer, r *Report) error {
+	r = prepare(r, t.opts)
 	var b strings.Builder
-	title := "daemonlab " + r.Mode
+	title := "daemonlab " + modeTitle(r.Mode)
 	if r.Lab != "" {
 		title += " — lab " + r.Lab
 	}

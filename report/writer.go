@@ -12,9 +12,30 @@ type Writer interface {
 	Write(w io.Writer, r *Report) error
 }
 
-// Options tune the human formats.
+// Options tune the writers.
 type Options struct {
 	Color bool // ANSI colour; only on a terminal and without NO_COLOR
+	// ShowHidden shows the details of a lab's hidden checks (a teacher's
+	// view). By default every format shows only their id, status and points.
+	ShowHidden bool
+	// HiddenVisibility is the Gradescope visibility of hidden checks:
+	// hidden (default), after_due_date or after_published.
+	HiddenVisibility string
+	// PathPrefix is prepended to the file of a finding (the submission
+	// directory relative to the repository), for GitHub annotations.
+	PathPrefix string
+	// Getenv reads the environment (GITHUB_STEP_SUMMARY, GITHUB_OUTPUT);
+	// nil means os.Getenv.
+	Getenv func(string) string
+}
+
+// prepare is what every writer renders: the report with hidden checks
+// redacted unless asked otherwise. The caller's report is never changed.
+func prepare(r *Report, o Options) *Report {
+	if o.ShowHidden {
+		return r
+	}
+	return Redact(r)
 }
 
 var writers = map[string]func(Options) Writer{}

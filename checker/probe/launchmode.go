@@ -54,7 +54,7 @@ func (o Options) wants(id string) bool {
 // behind against what was planted, then runs the probes. It always returns
 // a complete report; the caller closes the session (killing everything).
 func LaunchCheck(ctx context.Context, sess *launch.Session, fs procfs.FS, prof checker.Profile, opts Options) *report.Report {
-	r := &report.Report{Tool: "daemonlab", Mode: "check (launch)", Started: time.Now()}
+	r := &report.Report{Tool: "daemonlab", Mode: report.ModeLaunch, Started: time.Now()}
 	run, exit, exited, err := launchAndWait(ctx, sess, opts)
 	if err != nil {
 		r.Errors = append(r.Errors, err.Error())

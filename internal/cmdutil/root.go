@@ -74,6 +74,6 @@ func RunMain(run func(context.Context, *iostreams.IOStreams, []string) int) {
 // AddReportFlags adds --format and --output, shared by every command that
 // writes a report.
 func AddReportFlags(f *pflag.FlagSet, format, output *string) {
-	f.StringVar(format, "format", "text", "output format: "+strings.Join(report.Formats(), ", "))
+	f.StringVar(format, "format", "", "output format: "+strings.Join(report.Formats(), ", ")+" (default text)")
 	f.StringVarP(output, "output", "o", "", "write the report to this file instead of stdout")
 }

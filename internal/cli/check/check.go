@@ -34,9 +34,10 @@ type Options struct {
 	PID     int
 	PIDFile string
 
-	Format string
-	Output string
-	Lab    string
+	Format  string
+	Output  string
+	Reports []string // --report FORMAT[:FILE]
+	Lab     string
 
 	// Profile overrides.
 	Cwd            string
@@ -115,6 +116,7 @@ killed at the end, also on failure and on Ctrl-C.`,
 	f.IntVar(&opts.PID, "pid", 0, "judge the process with this pid")
 	f.StringVar(&opts.PIDFile, "pidfile", "", "the daemon's pid file (selects the process when no NAME or --pid is given)")
 	cmdutil.AddReportFlags(f, &opts.Format, &opts.Output)
+	cmdutil.AddReportList(f, &opts.Reports)
 	f.StringVar(&opts.Lab, "lab", "", "judge against a lab's expectations (id or spec file) instead of the default profile")
 	f.StringVar(&opts.Cwd, "cwd", "", "expected working directory (default /)")
 	f.StringSliceVar(&opts.Umask, "umask", nil, "accepted umask values, octal (default 0)")
@@ -181,8 +183,8 @@ func run(ctx context.Context, o *Options) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if _, err := report.NewWriter(o.Format, report.Options{}); err != nil {
-		return cmdutil.BadInput("%v", err)
+	if _, err := cmdutil.ResolveReports(o.Format, o.Output, o.Reports); err != nil {
+		return err
 	}
 	prof, err := o.profile()
 	if err != nil {
@@ -249,7 +251,7 @@ func attach(ctx context.Context, o *Options, fs procfs.FS, pid int, prof checker
 		return targetError(pid, err)
 	}
 	r := &report.Report{
-		Tool: "daemonlab", Mode: "check", Target: snap.Target(), Tree: snap.Tree(),
+		Tool: "daemonlab", Mode: report.ModeAttach, Target: snap.Target(), Tree: snap.Tree(),
 		Checks: checker.Judge(snap, prof, nil), Started: start,
 	}
 	if len(o.Probes) > 0 {
@@ -282,7 +284,11 @@ func launchMode(ctx context.Context, o *Options, fs procfs.FS, prof checker.Prof
 // finish writes the report and turns its verdict into the exit code.
 func finish(o *Options, r *report.Report, start time.Time) error {
 	r.DurationMS = float64(time.Since(start).Microseconds()) / 1000
-	if err := cmdutil.WriteReport(o.IO, r, o.Format, o.Output); err != nil {
+	specs, err := cmdutil.ResolveReports(o.Format, o.Output, o.Reports)
+	if err != nil {
+		return err
+	}
+	if err := cmdutil.WriteReports(o.IO, r, specs, report.Options{}); err != nil {
 		return err
 	}
 	if !r.Passed() {

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/daemonlab/daemonlab/containers"
@@ -27,6 +29,18 @@ type Options struct {
 	JSON       string
 	Image      string
 	Checker    string
+
+	// Reports and the options of the report writers.
+	Reports          []string
+	ShowHidden       bool
+	HiddenVisibility string
+
+	// Class grading (see class.go).
+	Class  string
+	Jobs   int
+	Out    string
+	Resume bool
+	Shard  string
 }
 
 // NewCmdGrade builds the command; runF replaces the run function in tests.
@@ -45,15 +59,24 @@ The result is always complete: a step that could not run is an error worth
 submission could not be graded (build failed or timed out), 4 no container
 engine (not gradable).`,
 		Example: `  daemonlab grade --lab 04 ./submission
-  daemonlab grade --lab 05 ./submission --json result.json`,
-		Args: cobra.ExactArgs(1),
+  daemonlab grade --lab 05 ./submission --json result.json
+  daemonlab grade --lab 04 . --format github          # in GitHub Actions
+  daemonlab grade --lab 04 ./submission --report text --report junit:report.xml
+  daemonlab grade --lab 04 --class ./submissions -j 2 --out results
+  daemonlab grade --lab 04 --class ./submissions --shard 1/3 --out results-1`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Submission = args[0]
 			if opts.Lab == "" {
 				return cmdutil.BadInput("--lab is required (see daemonlab labs)")
 			}
+			if err := opts.validate(args); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
+			}
+			if opts.Class != "" {
+				return runClass(cmd.Context(), opts)
 			}
 			return run(cmd.Context(), opts)
 		},
@@ -65,12 +88,32 @@ engine (not gradable).`,
 	f.StringVar(&opts.Image, "image", "", "systemd image to use (default: build or reuse daemonlab's)")
 	f.StringVar(&opts.Checker, "checker-binary", "", "static daemonlab binary to copy into the container (default: this one)")
 	_ = f.MarkHidden("checker-binary")
+	cmdutil.AddReportList(f, &opts.Reports)
+	f.BoolVar(&opts.ShowHidden, "show-hidden", false, "show the details of the lab's hidden checks (a teacher's view)")
+	f.StringVar(&opts.HiddenVisibility, "hidden-visibility", "hidden", "Gradescope visibility of hidden checks: hidden, after_due_date or after_published")
+	addClassFlags(f, opts)
 	return cmd
 }
 
+// writerOptions are the report writers' options from the flags. Findings
+// are located relative to the working directory (the repository root in
+// CI), where annotations expect them.
+func (o *Options) writerOptions() report.Options {
+	prefix := o.Submission
+	if filepath.IsAbs(prefix) {
+		if wd, err := os.Getwd(); err == nil {
+			if rel, err := filepath.Rel(wd, prefix); err == nil && !strings.HasPrefix(rel, "..") {
+				prefix = rel
+			}
+		}
+	}
+	return report.Options{ShowHidden: o.ShowHidden, HiddenVisibility: o.HiddenVisibility, PathPrefix: filepath.ToSlash(prefix)}
+}
+
 func run(ctx context.Context, o *Options) error {
-	if _, err := report.NewWriter(o.Format, report.Options{}); err != nil {
-		return cmdutil.BadInput("%v", err)
+	specs, err := cmdutil.ResolveReports(o.Format, o.Output, o.Reports)
+	if err != nil {
+		return err
 	}
 	lab, err := labs.Load(o.Lab)
 	if err != nil {
@@ -89,12 +132,11 @@ func run(ctx context.Context, o *Options) error {
 		return err
 	}
 	defer func() { _ = containers.CleanupAll(context.WithoutCancel(ctx)) }()
+	annotate(r, lab, outcome, graderVersion(o))
 	if o.JSON != "" {
-		if err := cmdutil.WriteReport(o.IO, r, "json", o.JSON); err != nil {
-			return err
-		}
+		specs = append(specs, cmdutil.ReportSpec{Format: "json", Path: o.JSON})
 	}
-	if err := cmdutil.WriteReport(o.IO, r, o.Format, o.Output); err != nil {
+	if err := cmdutil.WriteReports(o.IO, r, specs, o.writerOptions()); err != nil {
 		return err
 	}
 	switch {

@@ -7,6 +7,7 @@ import (
 	"github.com/daemonlab/daemonlab/internal/cli/check"
 	"github.com/daemonlab/daemonlab/internal/cli/companion"
 	"github.com/daemonlab/daemonlab/internal/cli/explain"
+	"github.com/daemonlab/daemonlab/internal/cli/grades"
 	"github.com/daemonlab/daemonlab/internal/cli/labs"
 	"github.com/daemonlab/daemonlab/internal/cli/sysd"
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
@@ -21,6 +22,7 @@ func NewCmdRoot(ios *iostreams.IOStreams) *cobra.Command {
 	cmd.AddCommand(check.NewCmdCheck(ios, nil))
 	cmd.AddCommand(explain.NewCmdExplain(ios))
 	cmd.AddCommand(labs.NewCmdLabs(ios))
+	cmd.AddCommand(grades.NewCmdGrades(ios))
 	cmd.AddCommand(sysd.NewCmdSystemd(ios, nil))
 	cmd.AddCommand(companion.NewCmdStub("grade", "Grade a submission inside a fresh systemd container"))
 	cmd.AddCommand(companion.NewCmdStub("image", "Manage the systemd base image"))
