@@ -232,13 +232,6 @@ func write(t *testing.T, dir, name, content string) {
 	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
 }
 
-func mustOutput(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(name, args...).Output()
-	require.NoError(t, err)
-	return string(out)
-}
-
 // freeDisk is the free space of the engine's data root.
 func freeDisk(t *testing.T) int64 {
 	t.Helper()
