@@ -120,7 +120,6 @@ func TestParseCommandRejects(t *testing.T) {
 	for _, line := range []string{
 		"daemonlab compare ./mydaemon",
 		"daemonlab sandbox --lab 04",
-		"daemonlab grade --lab 04 --class subs -j 4",
 		"daemonlab grade --lab 07 ./submission",
 		"daemonlab check --lab 00 --pid 1",
 		"daemonlab check --pid nan",

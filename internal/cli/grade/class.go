@@ -124,12 +124,9 @@ func runClass(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	lab, err := labs.Load(o.Lab)
+	lab, err := containerLab(o.Lab)
 	if err != nil {
-		return cmdutil.BadInput("%v", err)
-	}
-	if lab.Tier != labs.TierContainer {
-		return cmdutil.BadInput("lab %s is checked on the host, not graded in containers", lab.ID)
+		return err
 	}
 	if st, err := os.Stat(o.Class); err != nil || !st.IsDir() {
 		return cmdutil.BadInput("--class %s is not a directory", o.Class)

@@ -110,17 +110,26 @@ func (o *Options) writerOptions() report.Options {
 	return report.Options{ShowHidden: o.ShowHidden, HiddenVisibility: o.HiddenVisibility, PathPrefix: filepath.ToSlash(prefix)}
 }
 
+// containerLab loads a lab that is graded in containers.
+func containerLab(ref string) (*labs.Spec, error) {
+	lab, err := labs.Load(ref)
+	if err != nil {
+		return nil, cmdutil.BadInput("%v", err)
+	}
+	if lab.Tier != labs.TierContainer {
+		return nil, cmdutil.BadInput("lab %s is checked on the host: daemonlab check --lab %s ./PROGRAM", lab.ID, lab.ID)
+	}
+	return lab, nil
+}
+
 func run(ctx context.Context, o *Options) error {
 	specs, err := cmdutil.ResolveReports(o.Format, o.Output, o.Reports)
 	if err != nil {
 		return err
 	}
-	lab, err := labs.Load(o.Lab)
+	lab, err := containerLab(o.Lab)
 	if err != nil {
-		return cmdutil.BadInput("%v", err)
-	}
-	if lab.Tier != labs.TierContainer {
-		return cmdutil.BadInput("lab %s is checked on the host: daemonlab check --lab %s ./PROGRAM", lab.ID, lab.ID)
+		return err
 	}
 	r, outcome, err := grading.Grade(ctx, grading.Options{
 		Lab: lab, Submission: o.Submission, Checker: o.Checker, Image: o.Image, Progress: o.IO.ErrOut,
