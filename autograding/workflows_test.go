@@ -15,7 +15,7 @@ import (
 	"github.com/daemonlab/daemonlab/internal/iostreams"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 func load(t *testing.T, path string) map[string]any {

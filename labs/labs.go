@@ -18,7 +18,7 @@ import (
 
 	"github.com/daemonlab/daemonlab/checker"
 	"github.com/daemonlab/daemonlab/checker/catalogue"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 //go:embed */lab.yaml */README.md */starter
