@@ -6,10 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/daemonlab/daemonlab/internal/testutil"
 
 	"github.com/daemonlab/daemonlab/containers"
 	"github.com/daemonlab/daemonlab/internal/grade"
@@ -21,10 +22,7 @@ import (
 
 // The real thing: lab 04 submissions graded in systemd containers.
 
-var repoRoot = func() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
-}()
+var repoRoot = testutil.RepoRoot()
 
 const labelKey = "org.daemonlab.class-test"
 
@@ -59,12 +57,7 @@ func setupReal(tb testing.TB) *realGrader {
 	}
 	os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
 	ctx := context.Background()
-	if err := containers.EngineAvailable(ctx); err != nil {
-		if os.Getenv("DAEMONLAB_REQUIRE_DOCKER") == "1" {
-			tb.Fatalf("DAEMONLAB_REQUIRE_DOCKER=1 but: %v", err)
-		}
-		tb.Skipf("no container engine: %v", err)
-	}
+	testutil.RequireEngine(tb, containers.EngineAvailable(ctx))
 	dir := tb.TempDir()
 	checker := filepath.Join(dir, "daemonlab")
 	build := exec.Command("go", "build", "-o", checker, "./cmd/daemonlab")

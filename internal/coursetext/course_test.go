@@ -5,9 +5,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/daemonlab/daemonlab/internal/testutil"
 
 	"github.com/daemonlab/daemonlab/internal/cli/graderoot"
 	"github.com/daemonlab/daemonlab/internal/cli/root"
@@ -18,10 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var repoRoot = func() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}()
+var repoRoot = testutil.RepoRoot()
 
 func course(t *testing.T) []byte {
 	t.Helper()

@@ -8,11 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/daemonlab/daemonlab/internal/testutil"
 
 	"github.com/daemonlab/daemonlab/containers"
 	"github.com/daemonlab/daemonlab/labs"
@@ -22,10 +23,7 @@ import (
 )
 
 var (
-	repoRoot = func() string {
-		_, file, _, _ := runtime.Caller(0)
-		return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
-	}()
+	repoRoot   = testutil.RepoRoot()
 	checkerBin string
 	image      string
 	engineErr  error
@@ -76,12 +74,7 @@ func run(ctx context.Context, m *testing.M, dir string) int {
 
 func requireEngine(t *testing.T) {
 	t.Helper()
-	if engineErr != nil {
-		if os.Getenv("DAEMONLAB_REQUIRE_DOCKER") == "1" {
-			t.Fatalf("DAEMONLAB_REQUIRE_DOCKER=1 but: %v", engineErr)
-		}
-		t.Skipf("no container engine: %v", engineErr)
-	}
+	testutil.RequireEngine(t, engineErr)
 }
 
 // submission assembles a submission directory from reference pieces.

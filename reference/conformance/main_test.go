@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,10 +22,7 @@ import (
 // survivors.
 var suiteToken = "dlsuite" + strconv.FormatInt(time.Now().UnixNano(), 36)
 
-var repoRoot = func() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
-}()
+var repoRoot = testutil.RepoRoot()
 
 func TestMain(m *testing.M) {
 	// Build before any launch session makes this process a subreaper that

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,10 +26,7 @@ import (
 )
 
 var (
-	repoRoot = func() string {
-		_, file, _, _ := runtime.Caller(0)
-		return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
-	}()
+	repoRoot = testutil.RepoRoot()
 	// token marks every process this package starts, for the leak scan.
 	token = "dlcheck" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	bin   string

@@ -1,0 +1,30 @@
+// Package testutil holds what the test suites share: where the repository
+// is, the rule for tests that need a container engine, and the leak scan.
+package testutil
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// RepoRoot is the repository's top directory.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// RequireEngine applies the container tests' rule to engineErr (the result
+// of containers.EngineAvailable): without an engine the test is skipped,
+// unless DAEMONLAB_REQUIRE_DOCKER=1, which makes it a failure (CI).
+func RequireEngine(tb testing.TB, engineErr error) {
+	tb.Helper()
+	if engineErr == nil {
+		return
+	}
+	if os.Getenv("DAEMONLAB_REQUIRE_DOCKER") == "1" {
+		tb.Fatalf("DAEMONLAB_REQUIRE_DOCKER=1 but: %v", engineErr)
+	}
+	tb.Skipf("no container engine: %v", engineErr)
+}
