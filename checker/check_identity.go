@@ -198,3 +198,10 @@ func (j *judgement) env() outcome {
 	o.status, o.observed = report.Pass, fmt.Sprintf("%d variables at exec time, none from a login session", len(names))
 	return o
 }
+
+// KnownUser reports an error when name is neither a user of this system
+// nor a numeric uid: a --user flag naming nobody is a usage error.
+func KnownUser(name string) error {
+	_, err := lookupUser(name)
+	return err
+}

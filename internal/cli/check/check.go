@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/daemonlab/daemonlab/checker"
+	"github.com/daemonlab/daemonlab/checker/catalogue"
 	"github.com/daemonlab/daemonlab/checker/launch"
 	"github.com/daemonlab/daemonlab/checker/probe"
 	"github.com/daemonlab/daemonlab/checker/procfs"
@@ -169,7 +170,17 @@ func (o *Options) profile() (checker.Profile, error) {
 		p.PIDFile = o.PIDFile
 	}
 	p.RequirePIDFile = o.RequirePIDFile || p.RequirePIDFile
+	if o.User != "" {
+		if err := checker.KnownUser(o.User); err != nil {
+			return p, fmt.Errorf("--user: %w", err)
+		}
+	}
 	p.Privileges.User = o.User
+	for _, id := range o.Optional {
+		if _, ok := catalogue.Lookup(id); !ok {
+			return p, fmt.Errorf("--optional: unknown check %q (daemonlab explain lists them)", id)
+		}
+	}
 	if o.SIGHUP != "" {
 		p.SIGHUP = o.SIGHUP
 	}
@@ -259,7 +270,7 @@ func attach(ctx context.Context, o *Options, fs procfs.FS, pid int, prof checker
 		}
 		r.Checks = append(r.Checks, checks...)
 	}
-	return finish(o, r, start)
+	return finish(o, r, start, ctx.Err() != nil)
 }
 
 // launchMode starts the program under controlled conditions and judges the
@@ -272,23 +283,32 @@ func launchMode(ctx context.Context, o *Options, fs procfs.FS, prof checker.Prof
 	if err != nil {
 		return cmdutil.BadInput("%v", err)
 	}
+	// Closed on every way out, a panic included: nothing of the run
+	// outlives the command.
+	defer sess.Close()
 	r := probe.LaunchCheck(ctx, sess, fs, prof, popts)
 	if err := sess.Close(); err != nil {
 		r.Errors = append(r.Errors, "clean-up: "+err.Error())
 	}
-	return finish(o, r, start)
+	return finish(o, r, start, ctx.Err() != nil)
 }
 
-// finish writes the report and turns its verdict into the exit code.
-func finish(o *Options, r *report.Report, start time.Time) error {
+// finish writes the report and turns its verdict into the exit code: an
+// interrupted run exits 130 whatever it found, an incomplete one 5.
+func finish(o *Options, r *report.Report, start time.Time, interrupted bool) error {
 	r.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	if interrupted {
+		probe.MarkInterrupted(r)
+	} else if ids := cmdutil.Unknowns(r); len(ids) > 0 && r.Passed() {
+		r.Errors = append(r.Errors, fmt.Sprintf("incomplete: %d required check(s) could not be read (%s): run as the daemon's user or as root for a verdict", len(ids), strings.Join(ids, ", ")))
+	}
 	if err := cmdutil.WriteReport(o.IO, r, o.Format, o.Output); err != nil {
 		return err
 	}
-	if !r.Passed() {
-		return cmdutil.ErrChecksFailed
+	if interrupted {
+		return cmdutil.ErrInterrupted
 	}
-	return nil
+	return cmdutil.VerdictError(r)
 }
 
 // isPath tells a program to launch (it has a slash) from a name to look up.
@@ -315,8 +335,11 @@ func (o *Options) resolve(fs procfs.FS) (int, error) {
 		}
 		var b strings.Builder
 		fmt.Fprintf(&b, "%d processes are called %q; choose one with --pid:", len(cands), o.Name)
-		for _, c := range cands {
-			fmt.Fprintf(&b, "\n  pid %-7d ppid %-7d %s", c.PID, c.PPID, c.Cmdline)
+		for i, c := range cands {
+			if i > 0 {
+				b.WriteString(";")
+			}
+			fmt.Fprintf(&b, " pid %d (ppid %d) %s", c.PID, c.PPID, c.Cmdline)
 		}
 		return 0, cmdutil.BadInput("%s", b.String())
 	default:
