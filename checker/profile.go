@@ -155,6 +155,9 @@ func (p Profile) allowsStdio(kind string) bool {
 
 func (p Profile) isOptional(id string) bool { return contains(p.Optional, id) }
 func (p Profile) isDisabled(id string) bool { return contains(p.Disabled, id) }
+
+// IsDisabled reports whether the profile turns check id off.
+func (p Profile) IsDisabled(id string) bool { return p.isDisabled(id) }
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {

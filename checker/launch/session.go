@@ -171,7 +171,7 @@ func (s *Session) Launch(ctx context.Context) (*Run, error) {
 		statusR.Close()
 		return nil, fmt.Errorf("starting the launch shell: %w", err)
 	}
-	run := &Run{session: s, shim: proc, ShimPID: proc.Pid, ptm: ptm, status: make(chan string, 4), output: &tailBuffer{max: 4096}}
+	run := &Run{session: s, shim: proc, ShimPID: proc.Pid, ptm: ptm, status: make(chan string, 4), output: &tailBuffer{max: 4096, marked: make(chan struct{})}}
 	s.runs = append(s.runs, run)
 	go func() {
 		sc := bufio.NewScanner(statusR)
@@ -204,11 +204,14 @@ func (s *Session) Launch(ctx context.Context) (*Run, error) {
 // Output returns the tail of what the program wrote to its terminal.
 func (r *Run) Output() string { return r.output.String() }
 
-// tailBuffer keeps the last max bytes written to it.
+// tailBuffer keeps the last max bytes written to it, less the shim's
+// output marker, whose arrival closes marked.
 type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
+	mu     sync.Mutex
+	max    int
+	buf    []byte
+	marked chan struct{}
+	seen   bool
 }
 
 func (t *tailBuffer) drain(f *os.File) {
@@ -217,7 +220,15 @@ func (t *tailBuffer) drain(f *os.File) {
 		n, err := f.Read(chunk)
 		t.mu.Lock()
 		t.buf = append(t.buf, chunk[:n]...)
-		if len(t.buf) > t.max {
+		if i := strings.Index(string(t.buf), outputMarker); i >= 0 {
+			t.buf = append(t.buf[:i], t.buf[i+len(outputMarker):]...)
+			if !t.seen {
+				t.seen = true
+				close(t.marked)
+			}
+		}
+		// keep room for a marker split across two reads
+		if len(t.buf) > t.max+len(outputMarker) {
 			t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
 		}
 		t.mu.Unlock()
@@ -252,6 +263,12 @@ func (r *Run) WaitLauncher(ctx context.Context) (Exit, bool) {
 					e = Exit{PID: r.Launcher, Signaled: true, Signal: syscall.Signal(sig)}
 				}
 				r.exit = &e
+				// the program's last output is ahead of the shim's marker
+				select {
+				case <-r.output.marked:
+				case <-time.After(time.Second):
+				case <-ctx.Done():
+				}
 				return e, true
 			}
 		case <-ctx.Done():
@@ -394,12 +411,20 @@ func descendants(fs procfs.FS, root int) []int {
 // producing new ones for a while) and reaps them.
 func killAll(fs procfs.FS, r *reaper, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
+	empty := 0
 	for {
 		pids := descendants(fs, os.Getpid())
 		if len(pids) == 0 {
+			// One scan of /proc can miss a process forked while it ran
+			// (its parent exits between the listing and the read): only
+			// two empty scans in a row mean none is left.
 			r.reapAll()
-			return nil
+			if empty++; empty >= 2 {
+				return nil
+			}
+			continue
 		}
+		empty = 0
 		for _, pid := range pids {
 			if id, err := IdentityOf(fs, pid); err == nil {
 				_ = id.Signal(fs, syscall.SIGKILL)

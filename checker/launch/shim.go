@@ -28,6 +28,8 @@ const (
 	shimMarkerEnv = "DAEMONLAB_LAUNCH_MARKER_FD"
 	shimGroupsEnv = "DAEMONLAB_LAUNCH_GROUPS"
 	shimStatusFD  = 3 // status pipe, as ExtraFiles[0]
+	// outputMarker follows, on the terminal, the program's last output.
+	outputMarker = "\x1b]daemonlab-launcher-exited\x07"
 	shimMarkerFD  = 4 // marker file, as ExtraFiles[1]
 )
 
@@ -106,6 +108,10 @@ func shimMain(args []string) int {
 	if ws.Signaled() {
 		sig = int(ws.Signal())
 	}
+	// Everything the program wrote to the terminal before it exited is
+	// ahead of this marker: the checker reads up to it before it shows
+	// the program's last lines, so none is lost on a loaded machine.
+	_, _ = os.Stdout.WriteString(outputMarker)
 	fmt.Fprintf(status, "exit %d %d\n", ws.ExitStatus(), sig)
 	// Idle at the "prompt" until the checker ends the run.
 	for {
