@@ -30,7 +30,7 @@ const (
 	shimStatusFD  = 3 // status pipe, as ExtraFiles[0]
 	// outputMarker follows, on the terminal, the program's last output.
 	outputMarker = "\x1b]daemonlab-launcher-exited\x07"
-	shimMarkerFD  = 4 // marker file, as ExtraFiles[1]
+	shimMarkerFD = 4 // marker file, as ExtraFiles[1]
 )
 
 func init() {

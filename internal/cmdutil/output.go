@@ -3,9 +3,9 @@ package cmdutil
 import (
 	"bytes"
 	"fmt"
-	"strings"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/daemonlab/daemonlab/internal/iostreams"
 	"github.com/daemonlab/daemonlab/report"
