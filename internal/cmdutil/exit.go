@@ -48,6 +48,27 @@ var ExitCodes = []struct {
 	{ExitInterrupted, "interrupted"},
 }
 
+// ExitCodeHelp is the exit-code table for a command's help text.
+func ExitCodeHelp() string {
+	var b strings.Builder
+	b.WriteString("Exit codes:\n")
+	for _, c := range ExitCodes {
+		fmt.Fprintf(&b, "  %3d  %s\n", c.Code, exitHelp[c.Code])
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+var exitHelp = map[int]string{
+	ExitOK:          "every required check passed",
+	ExitFailed:      "a required check failed, or the run failed",
+	ExitBadInput:    "usage error or bad input (unknown flag value, pid, name or pid file)",
+	ExitUngradable:  "the submission could not be graded (build failed, timeout)",
+	ExitInfra:       "infrastructure problem (no Docker engine)",
+	ExitIncomplete:  "incomplete: no required check failed, but some could not be read (unknown)",
+	ExitInternal:    "internal error (a bug in daemonlab)",
+	ExitInterrupted: "interrupted (Ctrl-C): checks that did not run are marked \"not run\"",
+}
+
 // ExitError carries an exit code and, unless silent, a one-line message.
 type ExitError struct {
 	Code int

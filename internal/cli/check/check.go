@@ -77,7 +77,9 @@ would from a terminal, with planted conditions to undo — umask 077, SIGUSR1
 blocked, SIGINT ignored, a marker descriptor on fd 9, a canary variable —
 judges the daemon it leaves behind, then probes it: readiness, a second
 start, a stale pid file, SIGHUP and SIGTERM. Every process of the run is
-killed at the end, also on failure and on Ctrl-C.`,
+killed at the end, also on failure and on Ctrl-C.
+
+` + cmdutil.ExitCodeHelp(),
 		Example: `  daemonlab check ./mydaemon --pidfile /tmp/mydaemon.pid -- -p /tmp/mydaemon.pid
   daemonlab check cron
   daemonlab check --pid 812

@@ -362,8 +362,10 @@ func TestAttachInheritedSignalMask(t *testing.T) {
 	}
 }
 
-// Another user's process: what cannot be read is "unknown", never "fail".
-func TestAnotherUsersProcessIsUnknownNotFail(t *testing.T) {
+// Another user's process: what cannot be read is "unknown", never "fail";
+// but with a required check unknown the verdict is not OK: the run is
+// incomplete and exits 5, in JSON and in text.
+func TestAnotherUsersProcessIsIncomplete(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to run the checker as nobody")
 	}
@@ -371,19 +373,33 @@ func TestAnotherUsersProcessIsUnknownNotFail(t *testing.T) {
 	pidfile := filepath.Join(ts.dir, "ref.pid")
 	startFromTerminal(t, filepath.Join(repoRoot, "reference/c/bin/refdaemon")+" -p "+pidfile)
 	pid := waitPIDFile(t, pidfile)
-	cmd := exec.Command(bin, "check", "--pid", strconv.Itoa(pid), "--format", "json")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	out, err := cmd.Output()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		t.Logf("exit %d", exit.ExitCode())
+	asNobody := func(args ...string) (string, int) {
+		cmd := exec.Command(bin, append([]string{"check", "--pid", strconv.Itoa(pid)}, args...)...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		out, err := cmd.Output()
+		code := 0
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			code = exit.ExitCode()
+		}
+		return string(out), code
 	}
-	r := parse(t, string(out))
+	out, code := asNobody("--format", "json")
+	r := parse(t, out)
 	for _, id := range []string{"cwd", "fds", "stdio", "env"} {
 		assert.Equal(t, "unknown", r.status(id), "%s%s", id, r)
 	}
 	assert.Empty(t, r.failing(), r.String())
-	assert.NoError(t, err, "unknowns do not fail the run")
+	assert.Equal(t, cmdutil.ExitIncomplete, code, "unknown required checks make the run incomplete")
+
+	text, code := asNobody()
+	assert.Equal(t, cmdutil.ExitIncomplete, code)
+	assert.Contains(t, text, "INCOMPLETE")
+	assert.NotContains(t, text, "— OK")
+
+	// made optional, the unknowns no longer stand in the way
+	_, code = asNobody("--optional", "cwd,fds,stdio,env,sigmask,sigdisp,pidfile,lock,umask,no-tty,session,parent,privileges")
+	assert.Equal(t, cmdutil.ExitOK, code)
 }
 
 // Ctrl-C in the middle of a launch-mode run: the checker cleans up on the
