@@ -179,6 +179,9 @@ func (j *judgement) env() outcome {
 		if slices.Contains(names, pl.Canary) {
 			o.status = severityStatus(j.profile.Env)
 			o.observed = fmt.Sprintf("%s is still in the exec-time environment (%d variables)", pl.Canary, len(names))
+			if o.status != report.Fail {
+				o.observed += ": an environment cleared in process (clearenv) cannot be seen here, so this is advice"
+			}
 			return o
 		}
 		o.status, o.observed = report.Pass, fmt.Sprintf("canary absent; %d variables at exec time", len(names))

@@ -140,7 +140,11 @@ func TestStaticChecksOnSnapshots(t *testing.T) {
 			s.Status.SigIgn = procfs.SigSetOf(syscall.SIGHUP)
 			p.SIGHUP = "reload"
 		}, nil, "sigdisp", report.Fail, "reload"},
-		{"canary present", func(s *Snapshot, p *Profile) { s.Environ = append(s.Environ, "DAEMONLAB_CANARY=1") }, planted, "env", report.Fail, "DAEMONLAB_CANARY"},
+		{"canary present: advice", func(s *Snapshot, p *Profile) { s.Environ = append(s.Environ, "DAEMONLAB_CANARY=1") }, planted, "env", report.Warn, "cannot be seen"},
+		{"canary present, exec-clean required", func(s *Snapshot, p *Profile) {
+			s.Environ = append(s.Environ, "DAEMONLAB_CANARY=1")
+			p.Env = SevFail
+		}, planted, "env", report.Fail, "DAEMONLAB_CANARY"},
 		{"login session variables", func(s *Snapshot, p *Profile) { s.Environ = append(s.Environ, "SSH_TTY=/dev/pts/3") }, nil, "env", report.Warn, "SSH_TTY"},
 		{"privileges not required", nil, nil, "privileges", report.Skip, "uid 0"},
 		{"root groups kept after setuid", func(s *Snapshot, p *Profile) {
