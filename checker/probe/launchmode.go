@@ -93,8 +93,18 @@ func LaunchCheck(ctx context.Context, sess *launch.Session, fs procfs.FS, prof c
 	if opts.wants("ready") {
 		r.Checks = append(r.Checks, ready)
 	}
-	// A probe cut short by an interruption made up its result: replace it.
-	probeDone := func(id string, c report.Check) {
+	// A probe cut short by an interruption would make up its result, and
+	// one started after it would act on the daemon for nothing: both are
+	// "not run".
+	runProbe := func(id string, probe func() report.Check) {
+		if !opts.wants(id) {
+			return
+		}
+		if ctx.Err() != nil {
+			r.Checks = append(r.Checks, NotRun(id))
+			return
+		}
+		c := probe()
 		if ctx.Err() != nil {
 			c = NotRun(id)
 		}
@@ -111,25 +121,21 @@ func LaunchCheck(ctx context.Context, sess *launch.Session, fs procfs.FS, prof c
 			target.ID = named
 		}
 	}
-	if opts.wants("single-instance") {
-		probeDone("single-instance", SingleInstance(ctx, sess, fs, target, pf, opts))
-	}
+	runProbe("single-instance", func() report.Check { return SingleInstance(ctx, sess, fs, target, pf, opts) })
 	// Each signal probe needs a live daemon: when an earlier probe ended it
 	// (a fatal SIGHUP), start a fresh one so every probe measures its own
 	// property instead of inheriting the previous failure.
-	if opts.wants("sighup") {
-		probeDone("sighup", withDaemon(ctx, sess, fs, prof, opts, &target, &pf, "sighup", func(t Target, _ checker.PIDFile) report.Check {
+	runProbe("sighup", func() report.Check {
+		return withDaemon(ctx, sess, fs, prof, opts, &target, &pf, "sighup", func(t Target, _ checker.PIDFile) report.Check {
 			return SIGHUP(ctx, t, prof.SIGHUP, opts.Reload, opts.TermTimeout)
-		}))
-	}
-	if opts.wants("sigterm") {
-		probeDone("sigterm", withDaemon(ctx, sess, fs, prof, opts, &target, &pf, "sigterm", func(t Target, p checker.PIDFile) report.Check {
+		})
+	})
+	runProbe("sigterm", func() report.Check {
+		return withDaemon(ctx, sess, fs, prof, opts, &target, &pf, "sigterm", func(t Target, p checker.PIDFile) report.Check {
 			return SIGTERM(ctx, t, p, opts.TermTimeout)
-		}))
-	}
-	if opts.wants("stale-pidfile") {
-		probeDone("stale-pidfile", StalePIDFile(ctx, sess, fs, id, pf, opts))
-	}
+		})
+	})
+	runProbe("stale-pidfile", func() report.Check { return StalePIDFile(ctx, sess, fs, id, pf, opts) })
 	return r
 }
 

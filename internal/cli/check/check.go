@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -288,11 +289,38 @@ func launchMode(ctx context.Context, o *Options, fs procfs.FS, prof checker.Prof
 	// Closed on every way out, a panic included: nothing of the run
 	// outlives the command.
 	defer sess.Close()
+	// The program starts in the run's directory: a relative path it is
+	// given names a file there, and so does the same path given to us.
+	prof.PIDFile = inRunDir(sess.Dir, prof.PIDFile)
+	popts.Reload.TouchFile = inRunDir(sess.Dir, popts.Reload.TouchFile)
+	popts.Reload.ExpectFile = inRunDir(sess.Dir, popts.Reload.ExpectFile)
+	// A pid file that did not exist before the run is the run's: removed
+	// at the end, so no file names a dead pid afterwards.
+	created := prof.PIDFile != "" && !exists(prof.PIDFile)
 	r := probe.LaunchCheck(ctx, sess, fs, prof, popts)
 	if err := sess.Close(); err != nil {
 		r.Errors = append(r.Errors, "clean-up: "+err.Error())
 	}
+	if created {
+		if err := os.Remove(prof.PIDFile); err != nil && !os.IsNotExist(err) {
+			r.Errors = append(r.Errors, "clean-up: "+err.Error())
+		}
+	}
 	return finish(o, r, start, ctx.Err() != nil)
+}
+
+// inRunDir resolves a relative path against the run's directory, where
+// the launched program starts.
+func inRunDir(dir, path string) string {
+	if path == "" || filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(dir, path)
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
 
 // finish writes the report and turns its verdict into the exit code: an

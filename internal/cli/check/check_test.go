@@ -439,3 +439,67 @@ func leakedIn(dir string) []string {
 	}
 	return out
 }
+
+// runBin runs the daemonlab binary in dir and returns its output and exit
+// code; it must end within limit.
+func runBin(t *testing.T, dir string, limit time.Duration, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"check"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DAEMONLAB_TEST_TOKEN="+token)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	require.NoError(t, ctx.Err(), "daemonlab check did not end within %s:\n%s%s", limit, out.String(), errOut.String())
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+// Launch mode: a relative --pidfile names the file where the program runs
+// (the run's directory), and no file of the run is left anywhere: neither
+// in the caller's directory nor a pid file the run created.
+func TestLaunchPIDFilePaths(t *testing.T) {
+	ref := filepath.Join(repoRoot, "reference/c/bin/refdaemon")
+	tests := []struct {
+		name    string
+		pidfile func(dir string) string
+		before  bool // the pid file existed before the run
+	}{
+		{"relative", func(string) string { return "ref.pid" }, false},
+		{"absolute, created by the run", func(dir string) string { return filepath.Join(dir, "abs.pid") }, false},
+		{"absolute, there before the run", func(dir string) string { return filepath.Join(dir, "old.pid") }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			caller := t.TempDir()
+			pidfile := tt.pidfile(caller)
+			if tt.before {
+				require.NoError(t, os.WriteFile(pidfile, []byte("999999\n"), 0o644))
+			}
+			out, stderr, code := runBin(t, caller, time.Minute, ref, "--pidfile", pidfile, "--format", "json", "--", "-p", pidfile)
+			r := parse(t, out)
+			assert.Equal(t, cmdutil.ExitOK, code, stderr+r.String())
+			for _, id := range []string{"pidfile", "ready", "stale-pidfile", "lock", "single-instance"} {
+				assert.Equal(t, "pass", r.status(id), "%s%s", id, r)
+			}
+			entries, err := os.ReadDir(caller)
+			require.NoError(t, err)
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			if tt.before {
+				assert.Equal(t, []string{"old.pid"}, names, "a file that was there before the run stays")
+			} else {
+				assert.Empty(t, names, "the run left files in the caller's directory")
+			}
+		})
+	}
+}
