@@ -402,31 +402,81 @@ func TestAnotherUsersProcessIsIncomplete(t *testing.T) {
 	assert.Equal(t, cmdutil.ExitOK, code)
 }
 
-// Ctrl-C in the middle of a launch-mode run: the checker cleans up on the
-// way out, nothing of the run survives.
+// Ctrl-C in the middle of a launch-mode run: the checker says so, marks
+// what did not run as not run (no made-up result), exits 130 at once, and
+// nothing of the run survives.
 func TestInterruptKillsTheWholeRun(t *testing.T) {
-	dir, err := os.MkdirTemp("", token+"-")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	pidfile := filepath.Join(dir, "d.pid")
-	// broken-sigterm ignores SIGTERM: the sigterm probe would wait a minute
-	cmd := exec.Command(bin, "check", filepath.Join(repoRoot, "reference/c/bin/broken-sigterm"),
-		"--pidfile", pidfile, "--term-timeout", "60s", "--", "-p", pidfile)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(t, cmd.Start())
-	// wait until the daemon is up, then until the sigterm probe is waiting
-	waitPIDFile(t, pidfile)
-	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatalf("daemonlab did not stop on Ctrl-C:\n%s", out.String())
+	tests := []struct {
+		name string
+		// program and its args given the work dir; the run is interrupted
+		// once the phase file exists
+		args       func(dir, pidfile, phase string) []string
+		completed  map[string]string // check id → status it keeps
+		notRun     []string
+		notPresent []string
+	}{
+		{
+			// the sigterm probe would wait a minute for broken-sigterm; the
+			// reload command marks the end of the sighup probe
+			name: "during the sigterm probe",
+			args: func(dir, pidfile, phase string) []string {
+				return []string{filepath.Join(repoRoot, "reference/c/bin/broken-sigterm"), "--pidfile", pidfile,
+					"--term-timeout", "60s", "--reload-cmd", "touch " + phase, "--format", "json", "--", "-p", pidfile}
+			},
+			completed: map[string]string{"sighup": "pass", "cwd": "pass", "ready": "pass"},
+			notRun:    []string{"sigterm", "stale-pidfile"},
+		},
+		{
+			// a launcher that never returns: the launch wait would take a minute
+			name: "while waiting for the launcher",
+			args: func(dir, pidfile, phase string) []string {
+				script := filepath.Join(dir, "slow")
+				_ = os.WriteFile(script, []byte("#!/bin/sh\ntouch "+phase+"\nexec sleep 100000 "+token+"\n"), 0o755)
+				return []string{script, "--launch-timeout", "60s", "--format", "json"}
+			},
+			notRun: []string{"ready", "cwd", "sighup", "sigterm"},
+		},
 	}
-	assert.Empty(t, leakedIn(dir), "processes of the interrupted run survive:\n%s", out.String())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, err := os.MkdirTemp("", token+"-")
+			require.NoError(t, err)
+			t.Cleanup(func() { os.RemoveAll(dir) })
+			pidfile, phase := filepath.Join(dir, "d.pid"), filepath.Join(dir, "phase")
+			cmd := exec.Command(bin, append([]string{"check"}, tt.args(dir, pidfile, phase)...)...)
+			var out, errOut bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errOut
+			require.NoError(t, cmd.Start())
+			require.Eventually(t, func() bool { _, err := os.Stat(phase); return err == nil }, 20*time.Second, 2*time.Millisecond,
+				"the run never reached the phase to interrupt:\n%s%s", out.String(), errOut.String())
+			interrupted := time.Now()
+			require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				_ = cmd.Process.Kill()
+				t.Fatalf("daemonlab did not stop on Ctrl-C:\n%s", out.String())
+			}
+			assert.Less(t, time.Since(interrupted), 10*time.Second, "Ctrl-C ends the run at once")
+			assert.Equal(t, cmdutil.ExitInterrupted, cmd.ProcessState.ExitCode(), errOut.String())
+			assert.Contains(t, out.String(), "interrupted")
+			r := parse(t, out.String())
+			for id, st := range tt.completed {
+				assert.Equal(t, st, r.status(id), "%s completed before the interruption%s", id, r)
+			}
+			for _, id := range tt.notRun {
+				assert.Equal(t, "skip", r.status(id), "%s%s", id, r)
+				for _, c := range r.Checks {
+					if c.ID == id {
+						assert.Contains(t, c.Observed, "not run", id)
+					}
+				}
+			}
+			assert.Empty(t, leakedIn(dir), "processes of the interrupted run survive:\n%s", out.String())
+		})
+	}
 }
 
 // leakedIn lists live processes whose arguments mention dir.
