@@ -93,8 +93,10 @@ type jsonReport struct {
 		Status   string `json:"status"`
 		Observed string `json:"observed"`
 		Expected string `json:"expected"`
-		Hint     string `json:"hint"`
+		Hint     string   `json:"hint"`
+		Details  []string `json:"details"`
 	} `json:"checks"`
+	Errors []string `json:"errors"`
 }
 
 func parse(t *testing.T, out string) jsonReport {
@@ -551,5 +553,45 @@ func TestLaunchPIDFilePaths(t *testing.T) {
 				assert.Empty(t, names, "the run left files in the caller's directory")
 			}
 		})
+	}
+}
+
+// A program that prints an error and exits 3 at once: one finding, at
+// once, with its exit status and its own error line — every time, also
+// when several runs share the machine.
+func TestLauncherThatFailsAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	prog := filepath.Join(dir, "failing")
+	require.NoError(t, os.WriteFile(prog, []byte("#!/bin/sh\necho \"failing: cannot open /etc/nope.conf\" >&2\nexit 3\n"), 0o755))
+	const parallel = 6
+	type result struct {
+		out, stderr string
+		code        int
+		took        time.Duration
+	}
+	results := make(chan result, parallel)
+	for i := 0; i < parallel; i++ {
+		go func() {
+			start := time.Now()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, "check", prog, "--format", "json")
+			var out, errOut bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errOut
+			_ = cmd.Run()
+			results <- result{out.String(), errOut.String(), cmd.ProcessState.ExitCode(), time.Since(start)}
+		}()
+	}
+	for i := 0; i < parallel; i++ {
+		res := <-results
+		assert.Equal(t, cmdutil.ExitFailed, res.code, res.stderr)
+		assert.Less(t, res.took, 2*time.Second, "no wait for a daemon that cannot come")
+		r := parse(t, res.out)
+		require.Len(t, r.Checks, 1, "one finding:%s", r)
+		c := r.Checks[0]
+		assert.Equal(t, "ready", c.ID)
+		assert.Equal(t, "fail", c.Status)
+		assert.Contains(t, c.Observed, "exit status 3")
+		assert.Contains(t, c.Details, "terminal: failing: cannot open /etc/nope.conf", "the program's own error line")
 	}
 }
