@@ -115,6 +115,15 @@ func (r jsonReport) status(id string) string {
 	return "missing"
 }
 
+func (r jsonReport) observed(id string) string {
+	for _, c := range r.Checks {
+		if c.ID == id {
+			return c.Observed
+		}
+	}
+	return ""
+}
+
 func (r jsonReport) failing() []string {
 	var ids []string
 	for _, c := range r.Checks {

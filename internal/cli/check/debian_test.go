@@ -1,0 +1,114 @@
+package check
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Real Debian daemons the judging is tried on. They are installed in the
+// test set-up the way scripts/deps.sh installs the reference daemons'
+// needs: only when missing, with apt-get, as root — and without letting
+// the packages' post-install scripts start services on this machine (a
+// policy-rc.d that says 101, present only for the install).
+var debianPackages = map[string]string{ // package → a file it installs
+	"lighttpd":      "/usr/sbin/lighttpd",
+	"haveged":       "/usr/sbin/haveged",
+	"apache2":       "/usr/sbin/apache2",
+	"openbsd-inetd": "/usr/sbin/inetd",
+	"at":            "/usr/sbin/atd",
+}
+
+var installMu sync.Mutex
+
+// needDebian installs the packages that are missing, or skips the test
+// when that cannot be done (not root, no apt-get, no package source).
+func needDebian(t *testing.T, pkgs ...string) {
+	t.Helper()
+	installMu.Lock()
+	defer installMu.Unlock()
+	var missing []string
+	for _, p := range pkgs {
+		if _, err := os.Stat(debianPackages[p]); err != nil {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skipf("needs %s (apt-get install them, or run the tests as root)", strings.Join(missing, " "))
+	}
+	if _, err := exec.LookPath("apt-get"); err != nil {
+		t.Skipf("needs %s and there is no apt-get", strings.Join(missing, " "))
+	}
+	const policy = "/usr/sbin/policy-rc.d"
+	if _, err := os.Stat(policy); os.IsNotExist(err) {
+		if err := os.WriteFile(policy, []byte("#!/bin/sh\n# daemonlab tests: do not start services while installing\nexit 101\n"), 0o755); err != nil {
+			t.Fatalf("writing %s: %v", policy, err)
+		}
+		defer os.Remove(policy)
+	}
+	install := func() ([]byte, error) {
+		cmd := exec.Command("apt-get", append([]string{"install", "-y", "-qq", "--no-install-recommends", "-o", "DPkg::Lock::Timeout=300"}, missing...)...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		return cmd.CombinedOutput()
+	}
+	if out, err := install(); err != nil {
+		// a fresh machine has no package lists yet
+		if upd, uerr := exec.Command("apt-get", "update", "-qq", "-o", "DPkg::Lock::Timeout=300").CombinedOutput(); uerr != nil {
+			t.Skipf("apt-get update: %v\n%s", uerr, upd)
+		}
+		if out, err = install(); err != nil {
+			t.Fatalf("apt-get install %s: %v\n%s", strings.Join(missing, " "), err, out)
+		}
+	}
+}
+
+// freePort returns a loopback TCP port nobody listens on right now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// lighttpdConf writes a minimal lighttpd configuration serving dir on a
+// loopback port, with its pid file and error log in dir.
+func lighttpdConf(t *testing.T, dir string) (conf, pidfile string) {
+	t.Helper()
+	conf, pidfile = filepath.Join(dir, "lighttpd.conf"), filepath.Join(dir, "lighttpd.pid")
+	body := fmt.Sprintf("server.document-root = %q\nserver.port = %d\nserver.bind = \"127.0.0.1\"\nserver.pid-file = %q\nserver.errorlog = %q\n",
+		dir, freePort(t), pidfile, filepath.Join(dir, "error.log"))
+	require.NoError(t, os.WriteFile(conf, []byte(body), 0o644))
+	return conf, pidfile
+}
+
+// lighttpd installs a SIGUSR1 handler yet leaves the signal blocked for
+// ever, as the launcher left it: a handler alone does not excuse it.
+func TestLighttpdKeepsThePlantedSignalBlocked(t *testing.T) {
+	needDebian(t, "lighttpd")
+	dir, err := os.MkdirTemp("", token+"-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	conf, pidfile := lighttpdConf(t, dir)
+	out, stderr, _ := runBin(t, dir, time.Minute, "/usr/sbin/lighttpd", "--pidfile", pidfile, "--no-probes", "--format", "json", "--", "-f", conf)
+	r := parse(t, out)
+	require.NotEmpty(t, r.Checks, stderr)
+	assert.Equal(t, "fail", r.status("sigmask"), r.String())
+	assert.Contains(t, r.observed("sigmask"), "a handler is installed")
+	assert.Equal(t, "pass", r.status("pidfile"), r.String())
+	assert.Empty(t, leakedIn(dir))
+	_, err = os.Stat(pidfile)
+	assert.True(t, os.IsNotExist(err), "the pid file the run created is removed")
+}
