@@ -88,6 +88,10 @@ func shimMain(args []string) int {
 	if err := unix.PthreadSigmask(unix.SIG_SETMASK, &set, nil); err != nil {
 		return fail("shim: sigprocmask: %v", err)
 	}
+	// Exactly the planted descriptors: whatever the checker's own caller
+	// left open without close-on-exec (a CI runner's pipe on fd 251) must
+	// not reach the program, or it would be blamed for it.
+	closeOnExecAbove(2)
 	markerFD, _ := strconv.Atoi(os.Getenv(shimMarkerEnv))
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
@@ -116,6 +120,23 @@ func shimMain(args []string) int {
 	// Idle at the "prompt" until the checker ends the run.
 	for {
 		_ = unix.Pause()
+	}
+}
+
+// closeOnExecAbove marks every descriptor above n close-on-exec; os/exec
+// then passes on only the ones it is given (dup2 clears the flag there).
+func closeOnExecAbove(n int) {
+	if err := unix.CloseRange(uint(n+1), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
+		return
+	}
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > n {
+			unix.CloseOnExec(fd)
+		}
 	}
 }
 

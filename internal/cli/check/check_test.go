@@ -604,3 +604,79 @@ func TestLauncherThatFailsAtOnce(t *testing.T) {
 		assert.Contains(t, c.Details, "terminal: failing: cannot open /etc/nope.conf", "the program's own error line")
 	}
 }
+
+// fifoDaemon daemonizes correctly but for choices of its own: umask 022,
+// a FIFO it opens by path, and no sweep of descriptors (it closes only the
+// marker it knows about).
+const fifoDaemon = `#!/usr/bin/env python3
+import fcntl, os, signal, sys
+pidfile, fifo = sys.argv[1], sys.argv[2]
+signal.pthread_sigmask(signal.SIG_SETMASK, [])
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+r, w = os.pipe()
+if os.fork() > 0:
+    os.close(w)
+    os.read(r, 1)
+    os._exit(0)
+os.close(r)
+os.setsid()
+if os.fork() > 0:
+    os._exit(0)
+os.chdir("/")
+os.umask(0o022)
+os.close(9)
+fd = os.open("/dev/null", os.O_RDWR)
+for i in range(3):
+    os.dup2(fd, i)
+os.close(fd)
+os.mkfifo(fifo)
+ff = os.open(fifo, os.O_RDWR)
+pf = os.open(pidfile, os.O_RDWR | os.O_CREAT, 0o644)
+fcntl.lockf(pf, fcntl.LOCK_EX | fcntl.LOCK_NB)
+os.write(pf, b"%d\n" % os.getpid())
+def term(*_):
+    os.unlink(pidfile)
+    os._exit(0)
+signal.signal(signal.SIGTERM, term)
+signal.signal(signal.SIGHUP, lambda *_: None)
+os.write(w, b"x")
+os.close(w)
+while True:
+    signal.pause()
+`
+
+// Launch mode knows what it planted: a umask the daemon set is its choice,
+// not "the shell's"; a FIFO it opened by path is its own; and a descriptor
+// the checker's caller left open does not reach the program at all.
+func TestLaunchMessagesMatchWhatWasPlanted(t *testing.T) {
+	dir, err := os.MkdirTemp("", token+"-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	prog := filepath.Join(dir, "fifod")
+	require.NoError(t, os.WriteFile(prog, []byte(fifoDaemon), 0o755))
+	pidfile, fifo := filepath.Join(dir, "d.pid"), filepath.Join(dir, "d.fifo")
+	pr, pw, err := os.Pipe()
+	require.NoError(t, err)
+	defer pr.Close()
+	defer pw.Close()
+	cmd := exec.Command(bin, "check", prog, "--pidfile", pidfile, "--no-probes", "--format", "json", "--", pidfile, fifo)
+	// a caller's stray descriptor (a CI runner's pipe), not close-on-exec, on fd 23
+	cmd.ExtraFiles = make([]*os.File, 21)
+	cmd.ExtraFiles[20] = pw
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	_ = cmd.Run()
+	r := parse(t, out.String())
+	require.NotEmpty(t, r.Checks, errOut.String())
+	assert.Equal(t, "warn", r.status("umask"), r.String())
+	assert.Contains(t, r.observed("umask"), "set by the daemon")
+	assert.NotContains(t, r.observed("umask"), "shell")
+	assert.Equal(t, "pass", r.status("fds"), r.String())
+	for _, c := range r.Checks {
+		if c.ID == "fds" {
+			assert.NotContains(t, strings.Join(c.Details, "\n"), "inherited", "launch mode planted nothing but the marker")
+			assert.Contains(t, strings.Join(c.Details, "\n"), "FIFO")
+		}
+	}
+	assert.Empty(t, r.failing(), r.String())
+}
