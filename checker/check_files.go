@@ -87,6 +87,16 @@ func (j *judgement) lock() outcome {
 	if want == "none" {
 		return outcome{status: report.Skip, observed: "the profile requires no lock", expected: "none"}
 	}
+	if pf.Exists && pf.Err != nil {
+		// There is a pid file, but we may not read it: its lock can only be
+		// credited from /proc/locks by its inode; otherwise, unknown.
+		if pf.Ino != 0 {
+			if held, _ := j.pidFileLocks(pf); len(held) > 0 {
+				return outcome{status: report.Pass, expected: expected, observed: fmt.Sprintf("%s on %s (found in /proc/locks; the file itself is unreadable)", lockKind(held[0].lock), pf.Path)}
+			}
+		}
+		return unreadable(pf.Path, pf.Err, expected)
+	}
 	if pf.Path == "" || !pf.Exists || pf.Ino == 0 {
 		if held := j.anyHeldLock(); len(held) > 0 {
 			h := held[0]
@@ -147,15 +157,25 @@ func (j *judgement) lock() outcome {
 	return o
 }
 
-// listenerInstead is the verdict for a daemon that keeps single instance
-// by its listening sockets: a second copy fails to bind them.
+// listenerInstead is the verdict for a daemon that may keep single
+// instance by what it listens on: a second copy that binds the same port
+// or socket name fails. That is a hint, not a proof — a second copy may
+// unlink a socket path first, set SO_REUSEPORT, or carry on without the
+// socket — so it is advice, never a pass.
 func (j *judgement) listenerInstead(o outcome, what string, ls []procfs.Listener) outcome {
 	names := make([]string, len(ls))
+	abstract := false
 	for i, l := range ls {
 		names[i] = l.String()
+		abstract = abstract || l.Abstract()
 	}
 	o.status = report.Warn
-	o.observed = fmt.Sprintf("%s, but it listens on %s: a second copy fails to bind it (unless it sets SO_REUSEPORT)", what, firstFew(names, 3))
+	o.observed = fmt.Sprintf("%s, but it listens on %s: a second copy would likely fail to bind it — a hint, not a proof", what, firstFew(names, 3))
+	if abstract {
+		o.observed += " (an abstract socket name cannot be unlinked, so only one holder can bind it)"
+	} else {
+		o.observed += " (a second copy may unlink a socket path, set SO_REUSEPORT or carry on without the socket)"
+	}
 	o.hint = "a lock on the pid file also stops a second copy that binds nothing, and a stale pid file never blocks a start."
 	return o
 }

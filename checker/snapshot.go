@@ -348,6 +348,12 @@ func statPIDFile(path, how string) PIDFile {
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			pf.Exists, pf.Err = true, err
+			// an unreadable file can still be stat'ed: its inode finds
+			// its lock in /proc/locks
+			var st unix.Stat_t
+			if unix.Stat(path, &st) == nil {
+				pf.Mode, pf.Uid, pf.Dev, pf.Ino = os.FileMode(st.Mode&0777), st.Uid, st.Dev, st.Ino
+			}
 		}
 		return pf
 	}

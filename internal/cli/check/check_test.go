@@ -729,3 +729,35 @@ func TestLateReadinessCostsOnlyReady(t *testing.T) {
 		assert.Equal(t, []string{"ready"}, r.failing(), r.String())
 	}
 }
+
+// A pid file the user cannot read: pidfile and lock are unknown (never "no
+// pid file": there is one), unless /proc/locks credits the lock by inode.
+func TestUnreadablePIDFile(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run the checker as nobody")
+	}
+	tests := []struct {
+		name, daemon, lock string
+	}{
+		{"locked pid file: the lock is found by inode", "refdaemon", "pass"},
+		{"unlocked pid file: unknown", "broken-lock", "unknown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := startFromTerminal(t, "true")
+			require.NoError(t, os.Chmod(ts.dir, 0o755))
+			pidfile := filepath.Join(ts.dir, "d.pid")
+			startFromTerminal(t, filepath.Join(repoRoot, "reference/c/bin", tt.daemon)+" -p "+pidfile)
+			pid := waitPIDFile(t, pidfile)
+			require.NoError(t, os.Chmod(pidfile, 0o600))
+			cmd := exec.Command(bin, "check", "--pid", strconv.Itoa(pid), "--pidfile", pidfile, "--format", "json")
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+			out, _ := cmd.Output()
+			r := parse(t, string(out))
+			assert.Equal(t, "unknown", r.status("pidfile"), r.String())
+			assert.Equal(t, tt.lock, r.status("lock"), r.String())
+			assert.NotContains(t, r.observed("lock"), "no pid file")
+			assert.Equal(t, cmdutil.ExitIncomplete, cmd.ProcessState.ExitCode())
+		})
+	}
+}
