@@ -7,7 +7,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -111,4 +113,64 @@ func TestLighttpdKeepsThePlantedSignalBlocked(t *testing.T) {
 	assert.Empty(t, leakedIn(dir))
 	_, err = os.Stat(pidfile)
 	assert.True(t, os.IsNotExist(err), "the pid file the run created is removed")
+}
+
+// startDaemon starts a real daemon from a terminal, as a user would, and
+// waits for its pid file. The terminal shell's clean-up kills it (by pid:
+// its arguments carry the shell's directory, or it is in its session).
+func startDaemon(t *testing.T, cmdline func(dir string) string, pidfile func(dir string) string) (*terminalShell, int) {
+	t.Helper()
+	ts := startFromTerminal(t, "true")
+	pf := pidfile(ts.dir)
+	existed := false
+	if _, err := os.Stat(pf); err == nil {
+		existed = true
+	}
+	startFromTerminal(t, cmdline(ts.dir))
+	pid := waitPIDFile(t, pf)
+	t.Cleanup(func() {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		if !existed {
+			os.Remove(pf)
+		}
+	})
+	return ts, pid
+}
+
+// What stops a second copy when there is no lock: haveged's abstract unix
+// socket (a second haveged refuses), inetd's TCP listener (a second inetd
+// in fact starts). A listener is worded as a hint, never a proof or a
+// failure.
+func TestListenerIsAHintForTheLock(t *testing.T) {
+	tests := []struct {
+		name, pkg string
+		cmdline   func(dir string) string
+		pidfile   func(dir string) string
+		says      string
+	}{
+		{"haveged", "haveged",
+			func(dir string) string { return "/usr/sbin/haveged -p " + filepath.Join(dir, "haveged.pid") },
+			func(dir string) string { return filepath.Join(dir, "haveged.pid") },
+			"abstract unix socket"},
+		{"openbsd-inetd", "openbsd-inetd",
+			func(dir string) string {
+				conf := filepath.Join(dir, "inetd.conf")
+				_ = os.WriteFile(conf, []byte(fmt.Sprintf("127.0.0.1:%d stream tcp nowait nobody /bin/cat cat\n", freePort(t))), 0o644)
+				return "/usr/sbin/inetd " + conf
+			},
+			func(string) string { return "/run/inetd.pid" },
+			"tcp port"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			needDebian(t, tt.pkg)
+			_, pid := startDaemon(t, tt.cmdline, tt.pidfile)
+			out, stderr, _ := runCLI(t, "--pid", strconv.Itoa(pid), "--format", "json")
+			r := parse(t, out)
+			require.NotEmpty(t, r.Checks, stderr)
+			assert.Equal(t, "warn", r.status("lock"), r.String())
+			assert.Contains(t, r.observed("lock"), tt.says)
+			assert.Contains(t, r.observed("lock"), "not a proof")
+		})
+	}
 }
