@@ -93,16 +93,17 @@ func (m *Mode) UnmarshalText(b []byte) error {
 func (m Mode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
 // DefaultProfile is the seeds' textbook daemon: cwd /, umask 0 (another
-// explicit value is a warning), stdio on /dev/null (or the journal under
-// systemd), no descriptors beyond the pid file and runtime ones, either
-// session shape, SIGHUP either reloads or is ignored.
+// explicit value is a warning), stdin on /dev/null, stdout and stderr on
+// /dev/null, the journal under systemd or a log file opened for append,
+// no descriptors beyond the pid file and runtime ones, either session
+// shape, SIGHUP either reloads or is ignored.
 func DefaultProfile() Profile {
 	return Profile{
 		Name:         "textbook",
 		Umask:        []Mode{0},
 		UmaskOther:   SevWarn,
 		Session:      "any",
-		Stdio:        []string{"devnull", "journal"},
+		Stdio:        []string{"devnull", "journal", "logfile"},
 		FDUnexpected: SevWarn,
 		Lock:         "any",
 		SIGHUP:       "any",

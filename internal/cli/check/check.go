@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -96,6 +97,16 @@ killed at the end, also on failure and on Ctrl-C.
 			}
 			if len(args) == 1 {
 				opts.Name = args[0]
+			}
+			if cmd.ArgsLenAtDash() >= 0 && opts.Name != "" && !isPath(opts.Name) {
+				// Arguments are for a program to launch; never attach to a
+				// running copy and drop them.
+				hint := "./" + opts.Name
+				if p, err := exec.LookPath(opts.Name); err == nil {
+					hint = p
+				}
+				return cmdutil.BadInput("arguments after -- are for launching a program, and %q is not a path: to launch it, give its path (daemonlab check %s -- %s); to judge the running %s, drop the arguments",
+					opts.Name, hint, strings.Join(opts.Args, " "), opts.Name)
 			}
 			selectors := 0
 			for _, set := range []bool{opts.Name != "", opts.PID != 0} {
@@ -357,11 +368,24 @@ func (o *Options) resolve(fs procfs.FS) (int, error) {
 		if err != nil {
 			return 0, cmdutil.BadInput("listing processes: %v", err)
 		}
-		switch len(cands) {
-		case 0:
+		var kernel []checker.Candidate
+		cands = slices.DeleteFunc(cands, func(c checker.Candidate) bool {
+			if c.Kernel {
+				kernel = append(kernel, c)
+			}
+			return c.Kernel
+		})
+		switch {
+		case len(cands) == 0 && len(kernel) > 0:
+			return 0, cmdutil.BadInput("%s (pid %d) is a kernel thread, not a program: there is nothing to judge", kernel[0].Comm, kernel[0].PID)
+		case len(cands) == 0:
 			return 0, cmdutil.BadInput("no running process is called %q (to launch a program, give a path such as ./%s)", o.Name, o.Name)
-		case 1:
+		case len(cands) == 1:
 			return cands[0].PID, nil
+		}
+		if m, ok := checker.Master(cands); ok {
+			// the parent of the others: apache2's master over its workers
+			return m.PID, nil
 		}
 		var b strings.Builder
 		fmt.Fprintf(&b, "%d processes are called %q; choose one with --pid:", len(cands), o.Name)

@@ -246,6 +246,11 @@ func TestBadInput(t *testing.T) {
 		{"unknown probe", []string{"--pid", strconv.Itoa(os.Getpid()), "--probe", "sigkill"}, "unknown probe"},
 		{"launch a directory", []string{"./"}, "not an executable"},
 		{"unknown lab", []string{"--pid", "1", "--lab", "42"}, "no lab"},
+		{"kernel thread by name", []string{"kthreadd"}, "kthreadd (pid 2) is a kernel thread"},
+		{"arguments for a name, not a path", []string{"sh", "--", "-c", "true"}, "arguments after -- are for launching a program"},
+		{"a thread id", []string{"--pid", strconv.Itoa(otherThread(t))}, fmt.Sprintf("is a thread of process %d", os.Getpid())},
+		{"unknown user", []string{"--pid", strconv.Itoa(os.Getpid()), "--user", "no-such-user-" + token}, "unknown user"},
+		{"unknown optional check", []string{"--pid", strconv.Itoa(os.Getpid()), "--optional", "no-such-check"}, "unknown check"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -254,6 +259,41 @@ func TestBadInput(t *testing.T) {
 			assert.Contains(t, stderr, tt.says)
 			assert.NotContains(t, stderr, "goroutine", "no stack traces")
 		})
+	}
+}
+
+// otherThread returns the id of a thread of this process other than its
+// main thread (the Go runtime always runs several).
+func otherThread(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/task")
+	require.NoError(t, err)
+	for _, e := range entries {
+		if tid, _ := strconv.Atoi(e.Name()); tid != os.Getpid() && tid > 0 {
+			return tid
+		}
+	}
+	t.Fatal("a single-threaded Go test process?")
+	return 0
+}
+
+// Finding a daemon by name: a Python daemon by its script's name (the
+// process is python3), with or without .py.
+func TestFindAScriptByItsName(t *testing.T) {
+	name := "pyd" + token[len(token)-6:]
+	dir := t.TempDir()
+	script := filepath.Join(dir, name+".py")
+	data, err := os.ReadFile(filepath.Join(repoRoot, "reference/python/refdaemon.py"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(script, data, 0o755))
+	ts := startFromTerminal(t, "true")
+	pidfile := filepath.Join(ts.dir, "py.pid")
+	startFromTerminal(t, "python3 "+script+" -p "+pidfile)
+	pid := waitPIDFile(t, pidfile)
+	for _, arg := range []string{name, name + ".py"} {
+		out, stderr, code := runCLI(t, arg, "--format", "json")
+		require.Equal(t, cmdutil.ExitOK, code, stderr)
+		assert.Equal(t, pid, parse(t, out).Target.PID, arg)
 	}
 }
 
@@ -760,4 +800,21 @@ func TestUnreadablePIDFile(t *testing.T) {
 			assert.Equal(t, cmdutil.ExitIncomplete, cmd.ProcessState.ExitCode())
 		})
 	}
+}
+
+// --pid 1 as root: what cannot be read is not "another user's process".
+func TestPIDOneAsRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("as root")
+	}
+	out, stderr, code := runCLI(t, "--pid", "1", "--format", "json")
+	require.NotEmpty(t, out, stderr)
+	assert.NotContains(t, out, "another user's process")
+	r := parse(t, out)
+	for _, c := range r.Checks {
+		if c.Status == "unknown" && strings.Contains(c.Observed, "permission denied") {
+			assert.Contains(t, c.Observed, "even as root", c.ID)
+		}
+	}
+	assert.Contains(t, []int{cmdutil.ExitOK, cmdutil.ExitFailed, cmdutil.ExitIncomplete}, code)
 }
