@@ -66,8 +66,39 @@ func (j *judgement) pidfile() outcome {
 		o.hint = "create it with mode 0644: with umask(0), open(path, O_CREAT, 0666) makes it writable by everybody."
 		return o
 	}
+	if quirks := pidFileQuirks(pf.Raw); len(quirks) > 0 {
+		o.status = report.Warn
+		o.observed += ": readable, but " + strings.Join(quirks, ", ")
+		o.hint = "write exactly the pid followed by one newline (\"%d\\n\"): other tools read the file less leniently than init scripts."
+		return o
+	}
 	o.status = report.Pass
 	return o
+}
+
+// pidFileQuirks lists how a parseable pid file differs from the canonical
+// "PID\n" that init scripts and tools expect.
+func pidFileQuirks(raw []byte) []string {
+	var q []string
+	text := string(raw)
+	if strings.Contains(text, "\x00") {
+		q = append(q, "it holds a NUL byte")
+		text = strings.ReplaceAll(text, "\x00", "")
+	}
+	if !strings.HasSuffix(text, "\n") {
+		q = append(q, "no trailing newline")
+	}
+	if strings.TrimLeft(text, " \t\r\n") != text {
+		q = append(q, "leading white space")
+	}
+	if lines := strings.Split(strings.TrimRight(text, "\n"), "\n"); len(lines) > 1 {
+		q = append(q, fmt.Sprintf("%d lines (only the first is the pid)", len(lines)))
+	} else if f := strings.Fields(text); len(f) > 1 {
+		q = append(q, "more than the pid on its line")
+	} else if strings.TrimRight(text, "\n") != strings.TrimSpace(text) {
+		q = append(q, "trailing white space")
+	}
+	return q
 }
 
 // heldLock is a lock credited to the target, with how it was found.

@@ -818,3 +818,40 @@ func TestPIDOneAsRoot(t *testing.T) {
 	}
 	assert.Contains(t, []int{cmdutil.ExitOK, cmdutil.ExitFailed, cmdutil.ExitIncomplete}, code)
 }
+
+// Pid file formats: what init scripts read is accepted, anything but
+// "PID\n" is worth a warning that says what is off.
+func TestPIDFileFormats(t *testing.T) {
+	tests := []struct {
+		name, format, status, says string
+	}{
+		{"canonical", `'%s\n'`, "pass", ""},
+		{"no trailing newline", `'%s'`, "warn", "no trailing newline"},
+		{"leading spaces", `'  %s\n'`, "warn", "leading white space"},
+		{"trailing NUL", `'%s\n\000'`, "warn", "NUL"},
+		{"two lines", `'%s\nextra\n'`, "warn", "2 lines"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := startFromTerminal(t, "true")
+			pidfile := filepath.Join(ts.dir, "d.pid")
+			startFromTerminal(t, fmt.Sprintf("setsid -f sh -c 'printf %s $$ > %s; exec sleep 100000 </dev/null >/dev/null 2>&1'", strings.ReplaceAll(tt.format, "'", `"`), pidfile))
+			var pid int
+			require.Eventually(t, func() bool {
+				raw, err := os.ReadFile(pidfile)
+				if err != nil {
+					return false
+				}
+				pid, err = checker.ParsePID(raw)
+				comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+				return err == nil && strings.TrimSpace(string(comm)) == "sleep"
+			}, 10*time.Second, 2*time.Millisecond)
+			t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+			out, stderr, _ := runCLI(t, "--pid", strconv.Itoa(pid), "--pidfile", pidfile, "--format", "json")
+			r := parse(t, out)
+			require.NotEmpty(t, r.Checks, stderr)
+			assert.Equal(t, tt.status, r.status("pidfile"), r.String())
+			assert.Contains(t, r.observed("pidfile"), tt.says)
+		})
+	}
+}

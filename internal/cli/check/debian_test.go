@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daemonlab/daemonlab/checker"
+	"github.com/daemonlab/daemonlab/checker/procfs"
+	"github.com/daemonlab/daemonlab/internal/cmdutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -173,4 +176,53 @@ func TestListenerIsAHintForTheLock(t *testing.T) {
 			assert.Contains(t, r.observed("lock"), "not a proof")
 		})
 	}
+}
+
+// apacheConf writes a minimal apache2 configuration: a loopback port, the
+// pid file and error log in dir, workers as nobody.
+func apacheConf(t *testing.T, dir string) string {
+	t.Helper()
+	conf := filepath.Join(dir, "apache.conf")
+	body := fmt.Sprintf(`ServerRoot "/etc/apache2"
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+Listen 127.0.0.1:%d
+PidFile %s/apache.pid
+ErrorLog %s/error.log
+DefaultRuntimeDir %s
+Mutex file:%s
+ServerName localhost
+DocumentRoot %s
+User nobody
+Group nogroup
+`, freePort(t), dir, dir, dir, dir, dir)
+	require.NoError(t, os.WriteFile(conf, []byte(body), 0o644))
+	return conf
+}
+
+// apache2 started from a terminal: found by name (its parent process, not
+// one of its workers) and its stderr on the append-mode error log passes
+// stdio, the rule the course teaches.
+func TestApache(t *testing.T) {
+	needDebian(t, "apache2")
+	var conf string
+	ts, pid := startDaemon(t,
+		func(dir string) string {
+			require.NoError(t, os.Chmod(dir, 0o755))
+			conf = apacheConf(t, dir)
+			return "/usr/sbin/apache2 -f " + conf + " -k start"
+		},
+		func(dir string) string { return filepath.Join(dir, "apache.pid") })
+	_ = ts
+	// wait for the workers: several processes are called apache2
+	require.Eventually(t, func() bool {
+		cands, err := checker.FindByName(procfs.New(""), "apache2", os.Getpid())
+		return err == nil && len(cands) > 1
+	}, 10*time.Second, 5*time.Millisecond)
+	out, stderr, code := runCLI(t, "apache2", "--format", "json")
+	require.NotEqual(t, cmdutil.ExitBadInput, code, stderr)
+	r := parse(t, out)
+	assert.Equal(t, pid, r.Target.PID, "the parent, not a worker")
+	assert.Equal(t, "pass", r.status("stdio"), r.String())
+	assert.Contains(t, r.observed("stdio"), "error.log (log file, append)")
 }
