@@ -131,6 +131,12 @@ func (j *judgement) sigdisp() outcome {
 		o.hint = "install a SIGHUP handler with sigaction() that makes the main loop re-read the configuration."
 		return o
 	}
+	if ign.Has(syscall.SIGHUP) && j.profile.SIGHUP == "any" {
+		o.status = report.Warn
+		o.observed = "SIGHUP is ignored (as nohup leaves it): the daemon can never be told to reload (" + o.observed + ")"
+		o.hint = "reset SIGHUP to SIG_DFL at start, then install a handler that re-reads the configuration (or say in the lab that SIGHUP is ignored on purpose)."
+		return o
+	}
 	if shellish := ign & procfs.SigSetOf(syscall.SIGINT, syscall.SIGQUIT); shellish != 0 && j.planted == nil {
 		o.status = report.Warn
 		o.observed = fmt.Sprintf("%s ignored, as a shell's & leaves them: deliberate? (%s)", shellish, o.observed)

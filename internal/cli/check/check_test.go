@@ -855,3 +855,59 @@ func TestPIDFileFormats(t *testing.T) {
 		})
 	}
 }
+
+// startDetached runs a detached command line (setsid -f) from a terminal
+// that writes its pid to pid.pid in the shell's directory, and returns the
+// pid once the process runs comm.
+func startDetached(t *testing.T, script, comm string) int {
+	t.Helper()
+	ts := startFromTerminal(t, "true")
+	pidfile := filepath.Join(ts.dir, "pid.pid")
+	startFromTerminal(t, fmt.Sprintf("cd %s && setsid -f sh -c 'echo $$ > %s; exec %s'", ts.dir, pidfile, script))
+	var pid int
+	require.Eventually(t, func() bool {
+		raw, err := os.ReadFile(pidfile)
+		if err != nil {
+			return false
+		}
+		pid, err = checker.ParsePID(raw)
+		got, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		return err == nil && strings.TrimSpace(string(got)) == comm
+	}, 10*time.Second, 2*time.Millisecond)
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	return pid
+}
+
+// Without --user nothing is required of privileges, but a half-finished
+// drop (effective uid nobody, real and saved uid root) can go back to
+// root: a warning. SIGHUP left ignored by nohup: the daemon can never
+// reload, a warning.
+func TestWarningsWithoutRequirements(t *testing.T) {
+	tests := []struct {
+		name, script, comm, check, says string
+		root                           bool
+	}{
+		{"half-dropped privileges", `python3 -c "import os, time; os.seteuid(65534); time.sleep(100000)" </dev/null >/dev/null 2>&1`, "python3", "privileges", "half dropped", true},
+		{"SIGHUP ignored by nohup", `nohup sleep 100000 </dev/null >/dev/null 2>&1`, "sleep", "sigdisp", "SIGHUP is ignored", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.root && os.Geteuid() != 0 {
+				t.Skip("needs root")
+			}
+			pid := startDetached(t, tt.script, tt.comm)
+			if tt.root {
+				// until the seteuid() has happened
+				require.Eventually(t, func() bool {
+					st, err := procfs.New("").Status(pid)
+					return err == nil && st.Uid[1] == 65534
+				}, 10*time.Second, 2*time.Millisecond)
+			}
+			out, stderr, _ := runCLI(t, "--pid", strconv.Itoa(pid), "--format", "json")
+			r := parse(t, out)
+			require.NotEmpty(t, r.Checks, stderr)
+			assert.Equal(t, "warn", r.status(tt.check), r.String())
+			assert.Contains(t, r.observed(tt.check), tt.says)
+		})
+	}
+}
