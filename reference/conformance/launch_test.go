@@ -96,7 +96,7 @@ func TestLaunchModeMatrix(t *testing.T) {
 		"umask": {"umask"}, "stdio": {"stdio"}, "devnull": {"fds"}, "fds": {"fds"},
 		"sigmask": {"sigmask"}, "sigdisp": {"sigdisp"}, "pidfile": {"pidfile"},
 		// the static lock check and the behavioural probe judge the same property
-		"lock": {"lock", "single-instance"},
+		"lock":   {"lock", "single-instance"},
 		"sighup": {"sighup"}, "sigterm": {"sigterm"},
 		"leftover": {"sigterm"}, "ready": {"ready"},
 	} {

@@ -89,10 +89,10 @@ type jsonReport struct {
 		PID int `json:"pid"`
 	} `json:"target"`
 	Checks []struct {
-		ID       string `json:"id"`
-		Status   string `json:"status"`
-		Observed string `json:"observed"`
-		Expected string `json:"expected"`
+		ID       string   `json:"id"`
+		Status   string   `json:"status"`
+		Observed string   `json:"observed"`
+		Expected string   `json:"expected"`
 		Hint     string   `json:"hint"`
 		Details  []string `json:"details"`
 	} `json:"checks"`
@@ -885,7 +885,7 @@ func startDetached(t *testing.T, script, comm string) int {
 func TestWarningsWithoutRequirements(t *testing.T) {
 	tests := []struct {
 		name, script, comm, check, says string
-		root                           bool
+		root                            bool
 	}{
 		{"half-dropped privileges", `python3 -c "import os, time; os.seteuid(65534); time.sleep(100000)" </dev/null >/dev/null 2>&1`, "python3", "privileges", "half dropped", true},
 		{"SIGHUP ignored by nohup", `nohup sleep 100000 </dev/null >/dev/null 2>&1`, "sleep", "sigdisp", "SIGHUP is ignored", false},

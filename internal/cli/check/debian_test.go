@@ -6,8 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -68,12 +68,12 @@ func needDebian(t *testing.T, pkgs ...string) {
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 		return cmd.CombinedOutput()
 	}
-	if out, err := install(); err != nil {
+	if _, err := install(); err != nil {
 		// a fresh machine has no package lists yet
 		if upd, uerr := exec.Command("apt-get", "update", "-qq", "-o", "DPkg::Lock::Timeout=300").CombinedOutput(); uerr != nil {
 			t.Skipf("apt-get update: %v\n%s", uerr, upd)
 		}
-		if out, err = install(); err != nil {
+		if out, err := install(); err != nil {
 			t.Fatalf("apt-get install %s: %v\n%s", strings.Join(missing, " "), err, out)
 		}
 	}
