@@ -243,18 +243,27 @@ func waitDaemon(ctx context.Context, sess *launch.Session, fs procfs.FS, pidfile
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	delay := time.Millisecond
-	empty := 0
+	// Once the launcher has exited, no daemon can appear when nothing of
+	// the run is alive: say so at once. But one scan of /proc misses a
+	// process that forks and exits while it runs (its child is not yet
+	// listed, it is gone when read), so "nothing" must hold in two scans
+	// at least 10 ms apart with no exit reaped in between: every process
+	// of the run that exits after the launcher is orphaned to us, and
+	// reaped by us.
+	var emptySince time.Time
+	emptyMark := -1
 	for {
 		procs := sess.Processes()
-		// Once the launcher has exited and nothing of the run is alive in
-		// two scans in a row (one scan can miss a process forking), no
-		// daemon can appear: say so at once.
 		if exited && len(procs) == 0 {
-			if empty++; empty >= 2 {
+			mark := sess.Mark()
+			switch {
+			case emptyMark != mark:
+				emptySince, emptyMark = time.Now(), mark
+			case time.Since(emptySince) >= 10*time.Millisecond:
 				return 0
 			}
 		} else {
-			empty = 0
+			emptyMark = -1
 		}
 		if pidfile != "" {
 			if raw, err := os.ReadFile(pidfile); err == nil {

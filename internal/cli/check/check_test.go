@@ -747,26 +747,56 @@ while True:
     signal.pause()
 `
 
+// hoppingDaemon is late too, and its daemon forks away many times before
+// it settles: a single scan of /proc at the launcher's exit can miss it.
+const hoppingDaemon = `#!/usr/bin/env python3
+import fcntl, os, signal, sys
+pidfile = sys.argv[1]
+signal.pthread_sigmask(signal.SIG_SETMASK, [])
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+if os.fork() > 0:
+    os._exit(0)
+os.setsid()
+for i in range(300):
+    if os.fork() > 0:
+        os._exit(0)
+os.chdir("/")
+os.umask(0)
+fd = os.open("/dev/null", os.O_RDWR)
+for i in range(3):
+    os.dup2(fd, i)
+os.closerange(3, 1024)
+pf = os.open(pidfile, os.O_RDWR | os.O_CREAT, 0o644)
+fcntl.lockf(pf, fcntl.LOCK_EX | fcntl.LOCK_NB)
+os.write(pf, b"%d\n" % os.getpid())
+while True:
+    signal.pause()
+`
+
 // Late readiness costs only ready: the daemon is found among the run's
 // processes, its pid file waited for, everything else judged as usual.
 func TestLateReadinessCostsOnlyReady(t *testing.T) {
-	dir, err := os.MkdirTemp("", token+"-")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	prog := filepath.Join(dir, "lated")
-	require.NoError(t, os.WriteFile(prog, []byte(lateDaemon), 0o755))
-	for i := 0; i < 3; i++ {
-		pidfile := filepath.Join(dir, fmt.Sprintf("d%d.pid", i))
-		out, stderr, code := runBin(t, dir, time.Minute, prog, "--pidfile", pidfile, "--probe", "ready", "--format", "json", "--", pidfile)
-		r := parse(t, out)
-		assert.Equal(t, cmdutil.ExitFailed, code, stderr)
-		assert.Equal(t, "fail", r.status("ready"), r.String())
-		assert.Contains(t, r.observed("ready"), "did not exist yet")
-		assert.NotContains(t, r.observed("ready"), "no daemon")
-		for _, id := range []string{"parent", "session", "cwd", "stdio", "pidfile", "lock"} {
-			assert.Equal(t, "pass", r.status(id), "%s%s", id, r)
-		}
-		assert.Equal(t, []string{"ready"}, r.failing(), r.String())
+	for name, body := range map[string]string{"writes its pid file late": lateDaemon, "forks away 300 times first": hoppingDaemon} {
+		t.Run(name, func(t *testing.T) {
+			dir, err := os.MkdirTemp("", token+"-")
+			require.NoError(t, err)
+			t.Cleanup(func() { os.RemoveAll(dir) })
+			prog := filepath.Join(dir, "lated")
+			require.NoError(t, os.WriteFile(prog, []byte(body), 0o755))
+			for i := 0; i < 5; i++ {
+				pidfile := filepath.Join(dir, fmt.Sprintf("d%d.pid", i))
+				out, stderr, code := runBin(t, dir, time.Minute, prog, "--pidfile", pidfile, "--probe", "ready", "--format", "json", "--", pidfile)
+				r := parse(t, out)
+				assert.Equal(t, cmdutil.ExitFailed, code, stderr)
+				assert.Equal(t, "fail", r.status("ready"), r.String())
+				assert.Contains(t, r.observed("ready"), "did not exist yet")
+				assert.NotContains(t, r.observed("ready"), "no daemon")
+				for _, id := range []string{"parent", "session", "cwd", "stdio", "pidfile", "lock"} {
+					assert.Equal(t, "pass", r.status(id), "%s%s", id, r)
+				}
+				assert.Equal(t, []string{"ready"}, r.failing(), r.String())
+			}
+		})
 	}
 }
 
