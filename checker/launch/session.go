@@ -411,20 +411,25 @@ func descendants(fs procfs.FS, root int) []int {
 // producing new ones for a while) and reaps them.
 func killAll(fs procfs.FS, r *reaper, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
-	empty := 0
+	// One scan of /proc can miss a process that forks and exits while it
+	// runs: only scans 10 ms apart, both empty, with no exit reaped in
+	// between, mean none is left (every orphan of the run is reaped by us).
+	var emptySince time.Time
+	emptyMark := -1
 	for {
 		pids := descendants(fs, os.Getpid())
 		if len(pids) == 0 {
-			// One scan of /proc can miss a process forked while it ran
-			// (its parent exits between the listing and the read): only
-			// two empty scans in a row mean none is left.
-			r.reapAll()
-			if empty++; empty >= 2 {
+			mark := r.mark()
+			switch {
+			case mark != emptyMark:
+				emptySince, emptyMark = time.Now(), mark
+			case time.Since(emptySince) >= 10*time.Millisecond:
 				return nil
 			}
+			time.Sleep(2 * time.Millisecond) // the next look
 			continue
 		}
-		empty = 0
+		emptyMark = -1
 		for _, pid := range pids {
 			if id, err := IdentityOf(fs, pid); err == nil {
 				_ = id.Signal(fs, syscall.SIGKILL)

@@ -795,6 +795,7 @@ func TestLateReadinessCostsOnlyReady(t *testing.T) {
 					assert.Equal(t, "pass", r.status(id), "%s%s", id, r)
 				}
 				assert.Equal(t, []string{"ready"}, r.failing(), r.String())
+				assert.Empty(t, leakedIn(dir), "nothing of the run outlives it")
 			}
 		})
 	}
