@@ -90,6 +90,10 @@ func (j *judgement) sigmask() outcome {
 	case dead&^harmlessBlocked != 0:
 		o.status = report.Fail
 		o.observed = fmt.Sprintf("%s blocked in all %s and nothing waits for it: it can never be delivered (inherited?)", dead, threads)
+		if j.planted != nil {
+			// launch mode blocked only what it planted: this is the daemon's
+			o.observed = fmt.Sprintf("%s blocked by the daemon itself in all %s, and nothing waits for it (no signalfd, no sigwait): it can never be delivered", dead, threads)
+		}
 	case dead != 0:
 		o.status = report.Warn
 		o.observed = fmt.Sprintf("%s blocked in all %s", dead, threads)

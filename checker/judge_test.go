@@ -129,6 +129,7 @@ func TestStaticChecksOnSnapshots(t *testing.T) {
 			s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "anon_inode:[signalfd]", HasInfo: true, Info: procfs.FDInfo{HasSigMask: true, SigMask: procfs.SigSetOf(syscall.SIGUSR1)}})
 		}, planted, "sigmask", report.Pass, ""},
 		{"SIGTERM blocked everywhere", func(s *Snapshot, p *Profile) { s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM) }, nil, "sigmask", report.Fail, "never be delivered"},
+		{"SIGTERM blocked everywhere in launch mode is the daemon's doing", func(s *Snapshot, p *Profile) { s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM) }, planted, "sigmask", report.Fail, "by the daemon itself"},
 		{"blocked but consumed by a signalfd", func(s *Snapshot, p *Profile) {
 			s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM)
 			s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "anon_inode:[signalfd]", HasInfo: true, Info: procfs.FDInfo{HasSigMask: true, SigMask: procfs.SigSetOf(syscall.SIGTERM)}})
