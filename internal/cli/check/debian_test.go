@@ -168,6 +168,8 @@ func TestListenerIsAHintForTheLock(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			needDebian(t, tt.pkg)
 			_, pid := startDaemon(t, tt.cmdline, tt.pidfile)
+			// inetd writes its pid file before it binds: wait for the socket
+			require.Eventually(t, func() bool { return listening(pid) }, 10*time.Second, 2*time.Millisecond)
 			out, stderr, _ := runCLI(t, "--pid", strconv.Itoa(pid), "--format", "json")
 			r := parse(t, out)
 			require.NotEmpty(t, r.Checks, stderr)
@@ -225,4 +227,20 @@ func TestApache(t *testing.T) {
 	assert.Equal(t, pid, r.Target.PID, "the parent, not a worker")
 	assert.Equal(t, "pass", r.status("stdio"), r.String())
 	assert.Contains(t, r.observed("stdio"), "error.log (log file, append)")
+}
+
+// listening reports whether pid holds a listening socket.
+func listening(pid int) bool {
+	fs := procfs.New("")
+	ls, err := fs.Listeners(pid)
+	if err != nil {
+		return false
+	}
+	fds, _ := fs.FDs(pid)
+	for _, fd := range fds {
+		if _, ok := ls[fd.Ino]; ok && fd.IsSocket() {
+			return true
+		}
+	}
+	return false
 }
