@@ -463,6 +463,7 @@ func TestInterruptKillsTheWholeRun(t *testing.T) {
 		// once the phase file exists
 		args       func(dir, pidfile, phase string) []string
 		completed  map[string]string // check id → status it keeps
+		either     map[string][]string
 		notRun     []string
 		notPresent []string
 	}{
@@ -474,7 +475,10 @@ func TestInterruptKillsTheWholeRun(t *testing.T) {
 				return []string{filepath.Join(repoRoot, "reference/c/bin/broken-sigterm"), "--pidfile", pidfile,
 					"--term-timeout", "60s", "--reload-cmd", "touch " + phase, "--format", "json", "--", "-p", pidfile}
 			},
-			completed: map[string]string{"sighup": "pass", "cwd": "pass", "ready": "pass"},
+			// sighup may still be finishing when the reload command has run:
+			// it is then "pass" or "not run", never made up
+			completed: map[string]string{"cwd": "pass", "ready": "pass", "single-instance": "pass"},
+			either:    map[string][]string{"sighup": {"pass", "skip"}},
 			notRun:    []string{"sigterm", "stale-pidfile"},
 		},
 		{
@@ -516,6 +520,9 @@ func TestInterruptKillsTheWholeRun(t *testing.T) {
 			r := parse(t, out.String())
 			for id, st := range tt.completed {
 				assert.Equal(t, st, r.status(id), "%s completed before the interruption%s", id, r)
+			}
+			for id, sts := range tt.either {
+				assert.Contains(t, sts, r.status(id), "%s%s", id, r)
 			}
 			for _, id := range tt.notRun {
 				assert.Equal(t, "skip", r.status(id), "%s%s", id, r)
@@ -679,8 +686,7 @@ def term(*_):
     os._exit(0)
 signal.signal(signal.SIGTERM, term)
 signal.signal(signal.SIGHUP, lambda *_: None)
-os.write(w, b"x")
-os.close(w)
+os.close(w)  # ready: the launcher reads end-of-file, then returns
 while True:
     signal.pause()
 `
