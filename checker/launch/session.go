@@ -7,6 +7,7 @@ package launch
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -41,6 +42,9 @@ type Config struct {
 	Groups []int
 	// Env is the base environment (default: the checker's own).
 	Env []string
+	// PIDFile, when set, is read by the launch shell the moment the
+	// program exits (see Run.PIDFileAtExit).
+	PIDFile string
 }
 
 // DefaultConfig plants umask 077, SIGUSR1 blocked, SIGINT ignored (as a
@@ -125,6 +129,20 @@ type Run struct {
 	status   chan string
 	exit     *Exit
 	output   *tailBuffer
+	// the pid file as the launch shell read it when the program exited
+	atExitKnown, atExitExists bool
+	atExitRaw                 []byte
+}
+
+// SetPIDFile names the pid file the launch shell reads the moment the
+// program exits; call it before Launch.
+func (s *Session) SetPIDFile(path string) { s.cfg.PIDFile = path }
+
+// PIDFileAtExit returns the pid file's content as read the moment the
+// program exited: known is false when no pid file was set or the exit was
+// not seen.
+func (r *Run) PIDFileAtExit() (raw []byte, exists, known bool) {
+	return r.atExitRaw, r.atExitExists, r.atExitKnown
 }
 
 // Launch starts the program once, from a new terminal session.
@@ -155,6 +173,7 @@ func (s *Session) Launch(ctx context.Context) (*Run, error) {
 		shimIgnoreEnv+"="+joinSignals(s.cfg.Ignored),
 		shimMarkerEnv+"="+strconv.Itoa(s.cfg.MarkerFD),
 		shimGroupsEnv+"="+joinInts(s.cfg.Groups),
+		shimPIDFileEnv+"="+s.cfg.PIDFile,
 	)
 	if s.cfg.CanaryName != "" {
 		env = append(env, s.cfg.CanaryName+"="+s.Canary)
@@ -257,7 +276,16 @@ func (r *Run) WaitLauncher(ctx context.Context) (Exit, bool) {
 				return Exit{}, false
 			}
 			var code, sig int
-			if _, err := fmt.Sscanf(line, "exit %d %d", &code, &sig); err == nil {
+			var atExit string
+			if _, err := fmt.Sscanf(line, "exit %d %d %s", &code, &sig, &atExit); err == nil {
+				switch {
+				case atExit == "absent":
+					r.atExitKnown = true
+				case strings.HasSuffix(atExit, "."):
+					if raw, err := hex.DecodeString(strings.TrimSuffix(atExit, ".")); err == nil {
+						r.atExitKnown, r.atExitExists, r.atExitRaw = true, true, raw
+					}
+				}
 				e := Exit{PID: r.Launcher, Code: code}
 				if sig != 0 {
 					e = Exit{PID: r.Launcher, Signaled: true, Signal: syscall.Signal(sig)}

@@ -1,6 +1,7 @@
 package launch
 
 import (
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,7 +28,11 @@ const (
 	shimIgnoreEnv = "DAEMONLAB_LAUNCH_IGNORE"
 	shimMarkerEnv = "DAEMONLAB_LAUNCH_MARKER_FD"
 	shimGroupsEnv = "DAEMONLAB_LAUNCH_GROUPS"
-	shimStatusFD  = 3 // status pipe, as ExtraFiles[0]
+	// shimPIDFileEnv names the pid file the shim reads the moment the
+	// program exits: readiness is judged at that instant, not when the
+	// checker gets round to it on a loaded machine.
+	shimPIDFileEnv = "DAEMONLAB_LAUNCH_PIDFILE"
+	shimStatusFD   = 3 // status pipe, as ExtraFiles[0]
 	// outputMarker follows, on the terminal, the program's last output.
 	outputMarker = "\x1b]daemonlab-launcher-exited\x07"
 	shimMarkerFD = 4 // marker file, as ExtraFiles[1]
@@ -107,6 +112,13 @@ func shimMain(args []string) int {
 	}
 	fmt.Fprintf(status, "started %d\n", cmd.Process.Pid)
 	_ = cmd.Wait()
+	atExit := "-"
+	if pf := os.Getenv(shimPIDFileEnv); pf != "" {
+		atExit = "absent"
+		if raw, err := os.ReadFile(pf); err == nil {
+			atExit = hex.EncodeToString(raw) + "."
+		}
+	}
 	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	sig := 0
 	if ws.Signaled() {
@@ -116,7 +128,7 @@ func shimMain(args []string) int {
 	// ahead of this marker: the checker reads up to it before it shows
 	// the program's last lines, so none is lost on a loaded machine.
 	_, _ = os.Stdout.WriteString(outputMarker)
-	fmt.Fprintf(status, "exit %d %d\n", ws.ExitStatus(), sig)
+	fmt.Fprintf(status, "exit %d %d %s\n", ws.ExitStatus(), sig, atExit)
 	// Idle at the "prompt" until the checker ends the run.
 	for {
 		_ = unix.Pause()

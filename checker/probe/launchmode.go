@@ -57,6 +57,7 @@ func (o Options) wants(id string) bool {
 // never given a result a cut-short wait would make up.
 func LaunchCheck(ctx context.Context, sess *launch.Session, fs procfs.FS, prof checker.Profile, opts Options) *report.Report {
 	r := &report.Report{Tool: "daemonlab", Mode: "check (launch)", Started: time.Now()}
+	sess.SetPIDFile(prof.PIDFile)
 	run, exit, exited, err := launchAndWait(ctx, sess, opts)
 	if ctx.Err() != nil {
 		r.Checks = notRunChecks(prof, opts)
@@ -68,6 +69,14 @@ func LaunchCheck(ctx context.Context, sess *launch.Session, fs procfs.FS, prof c
 		return r
 	}
 	atExit := readPIDFile(prof.PIDFile)
+	if raw, ok, known := run.PIDFileAtExit(); known && exited {
+		// as the launch shell read it the moment the launcher exited
+		atExit = pidFileAt{}
+		if ok {
+			pid, err := checker.ParsePID(raw)
+			atExit = pidFileAt{exists: true, pid: pid, err: err}
+		}
+	}
 	pid := waitDaemon(ctx, sess, fs, prof.PIDFile, run, exited, opts.daemonTimeout())
 	if ctx.Err() != nil {
 		r.Checks = notRunChecks(prof, opts)
@@ -183,7 +192,7 @@ func readPIDFile(path string) pidFileAt {
 	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return pidFileAt{err: err}
+		return pidFileAt{}
 	}
 	pid, err := checker.ParsePID(raw)
 	return pidFileAt{exists: true, pid: pid, err: err}
