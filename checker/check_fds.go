@@ -6,18 +6,22 @@ import (
 
 	"github.com/daemonlab/daemonlab/checker/procfs"
 	"github.com/daemonlab/daemonlab/report"
+	"golang.org/x/sys/unix"
 )
 
 func (j *judgement) stdio() outcome {
 	s := j.s
+	// One rule, in every mode: stdin on /dev/null; stdout and stderr on
+	// /dev/null, the journal (under systemd) or a log file opened for
+	// append — as the profile allows.
 	allowed := []string{"/dev/null"}
-	if j.profile.allowsStdio("logfile") {
-		allowed = append(allowed, "a log file (1, 2)")
-	}
 	if j.profile.allowsStdio("journal") {
 		allowed = append(allowed, "the journal under systemd")
 	}
-	o := outcome{expected: "0, 1, 2 on " + strings.Join(allowed, " or ")}
+	if j.profile.allowsStdio("logfile") {
+		allowed = append(allowed, "a log file opened for append")
+	}
+	o := outcome{expected: "0 on /dev/null; 1 and 2 on " + strings.Join(allowed, " or ")}
 	if s.FDErr != nil {
 		return unreadable("/proc/PID/fd", s.FDErr, o.expected)
 	}
@@ -60,11 +64,16 @@ func (j *judgement) stdioTarget(n int, fd procfs.FD, open bool) (string, bool) {
 		return "/dev/null", true
 	case isTerminal(fd):
 		return describeFD(fd) + " (a terminal)", false
+	case fd.IsRegular() && n == 0:
+		return fd.Target + " (a file as stdin: stdin belongs on /dev/null; stdio closed and the descriptor reused by a later open()?)", false
+	case fd.IsRegular() && !j.profile.allowsStdio("logfile"):
+		return fd.Target + " (a file: this lab wants /dev/null or the journal)", false
+	case fd.IsRegular() && !fd.HasInfo:
+		return fd.Target + " (a file; its open flags could not be read)", false
+	case fd.IsRegular() && fd.Info.AccessMode() != "r" && fd.Info.Flags&unix.O_APPEND != 0:
+		return fd.Target + " (log file, append)", true
 	case fd.IsRegular():
-		if n > 0 && j.profile.allowsStdio("logfile") {
-			return fd.Target, true
-		}
-		return fd.Target + " (a file: a log, or stdio closed and the descriptor reused by a later open()?)", false
+		return fd.Target + " (a file not opened for append: a log is opened with O_APPEND; or stdio closed and the descriptor reused by a later open()?)", false
 	case fd.IsSocket():
 		if j.profile.allowsStdio("journal") && j.s.UnderSystemd() {
 			return "journal stream (" + fd.Target + ")", true

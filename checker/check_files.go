@@ -66,8 +66,39 @@ func (j *judgement) pidfile() outcome {
 		o.hint = "create it with mode 0644: with umask(0), open(path, O_CREAT, 0666) makes it writable by everybody."
 		return o
 	}
+	if quirks := pidFileQuirks(pf.Raw); len(quirks) > 0 {
+		o.status = report.Warn
+		o.observed += ": readable, but " + strings.Join(quirks, ", ")
+		o.hint = "write exactly the pid followed by one newline (\"%d\\n\"): other tools read the file less leniently than init scripts."
+		return o
+	}
 	o.status = report.Pass
 	return o
+}
+
+// pidFileQuirks lists how a parseable pid file differs from the canonical
+// "PID\n" that init scripts and tools expect.
+func pidFileQuirks(raw []byte) []string {
+	var q []string
+	text := string(raw)
+	if strings.Contains(text, "\x00") {
+		q = append(q, "it holds a NUL byte")
+		text = strings.ReplaceAll(text, "\x00", "")
+	}
+	if !strings.HasSuffix(text, "\n") {
+		q = append(q, "no trailing newline")
+	}
+	if strings.TrimLeft(text, " \t\r\n") != text {
+		q = append(q, "leading white space")
+	}
+	if lines := strings.Split(strings.TrimRight(text, "\n"), "\n"); len(lines) > 1 {
+		q = append(q, fmt.Sprintf("%d lines (only the first is the pid)", len(lines)))
+	} else if f := strings.Fields(text); len(f) > 1 {
+		q = append(q, "more than the pid on its line")
+	} else if strings.TrimRight(text, "\n") != strings.TrimSpace(text) {
+		q = append(q, "trailing white space")
+	}
+	return q
 }
 
 // heldLock is a lock credited to the target, with how it was found.
@@ -86,6 +117,16 @@ func (j *judgement) lock() outcome {
 	}
 	if want == "none" {
 		return outcome{status: report.Skip, observed: "the profile requires no lock", expected: "none"}
+	}
+	if pf.Exists && pf.Err != nil {
+		// There is a pid file, but we may not read it: its lock can only be
+		// credited from /proc/locks by its inode; otherwise, unknown.
+		if pf.Ino != 0 {
+			if held, _ := j.pidFileLocks(pf); len(held) > 0 {
+				return outcome{status: report.Pass, expected: expected, observed: fmt.Sprintf("%s on %s (found in /proc/locks; the file itself is unreadable)", lockKind(held[0].lock), pf.Path)}
+			}
+		}
+		return unreadable(pf.Path, pf.Err, expected)
 	}
 	if pf.Path == "" || !pf.Exists || pf.Ino == 0 {
 		if held := j.anyHeldLock(); len(held) > 0 {
@@ -147,15 +188,25 @@ func (j *judgement) lock() outcome {
 	return o
 }
 
-// listenerInstead is the verdict for a daemon that keeps single instance
-// by its listening sockets: a second copy fails to bind them.
+// listenerInstead is the verdict for a daemon that may keep single
+// instance by what it listens on: a second copy that binds the same port
+// or socket name fails. That is a hint, not a proof — a second copy may
+// unlink a socket path first, set SO_REUSEPORT, or carry on without the
+// socket — so it is advice, never a pass.
 func (j *judgement) listenerInstead(o outcome, what string, ls []procfs.Listener) outcome {
 	names := make([]string, len(ls))
+	abstract := false
 	for i, l := range ls {
 		names[i] = l.String()
+		abstract = abstract || l.Abstract()
 	}
 	o.status = report.Warn
-	o.observed = fmt.Sprintf("%s, but it listens on %s: a second copy fails to bind it (unless it sets SO_REUSEPORT)", what, firstFew(names, 3))
+	o.observed = fmt.Sprintf("%s, but it listens on %s: a second copy would likely fail to bind it — a hint, not a proof", what, firstFew(names, 3))
+	if abstract {
+		o.observed += " (an abstract socket name cannot be unlinked, so only one holder can bind it)"
+	} else {
+		o.observed += " (a second copy may unlink a socket path, set SO_REUSEPORT or carry on without the socket)"
+	}
 	o.hint = "a lock on the pid file also stops a second copy that binds nothing, and a stale pid file never blocks a start."
 	return o
 }

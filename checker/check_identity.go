@@ -15,6 +15,15 @@ func (j *judgement) privileges() outcome {
 	req := j.profile.Privileges
 	o := outcome{observed: fmt.Sprintf("uid %s, gid %s, groups %s, CapEff %016x%s", ids(st.Uid), ids(st.Gid), groupList(st.Groups), st.CapEff, nnp(st.NoNewPrivs, st.HasNoNewPrivs))}
 	if req.IsZero() {
+		// Nothing required, but a half-finished drop is worth saying: an
+		// effective id that differs from the real or saved one can be
+		// switched back (seteuid(0)).
+		if half := halfDropped(st.Uid, st.Gid); half != "" {
+			o.status, o.expected = report.Warn, "uid and gid the same in all four slots (real, effective, saved, filesystem)"
+			o.observed = half + " (" + o.observed + ")"
+			o.hint = "drop for good with setgroups(), setgid() and setuid() (or setresgid/setresuid), which change every slot, not seteuid()/setegid()."
+			return o
+		}
 		o.status, o.expected = report.Skip, "no requirement in this profile"
 		return o
 	}
@@ -71,6 +80,30 @@ func (j *judgement) privileges() outcome {
 	}
 	o.status = report.Pass
 	return o
+}
+
+// halfDropped describes ids that differ between slots, when a privileged
+// id remains in the real or saved slot: the process can take it back.
+func halfDropped(uid, gid [4]uint32) string {
+	var out []string
+	for _, x := range []struct {
+		name string
+		v    [4]uint32
+	}{{"uid", uid}, {"gid", gid}} {
+		v := x.v
+		if v[0] == v[1] && v[1] == v[2] {
+			continue
+		}
+		if v[0] == 0 || v[2] == 0 {
+			out = append(out, fmt.Sprintf("%s real %d, effective %d, saved %d: it can switch back to %d", x.name, v[0], v[1], v[2], 0))
+		} else {
+			out = append(out, fmt.Sprintf("%s real %d, effective %d, saved %d: it can switch between them", x.name, v[0], v[1], v[2]))
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return "privileges half dropped: " + strings.Join(out, "; ")
 }
 
 func idProblem(name string, got [4]uint32, want uint32) string {
@@ -179,6 +212,9 @@ func (j *judgement) env() outcome {
 		if slices.Contains(names, pl.Canary) {
 			o.status = severityStatus(j.profile.Env)
 			o.observed = fmt.Sprintf("%s is still in the exec-time environment (%d variables)", pl.Canary, len(names))
+			if o.status != report.Fail {
+				o.observed += ": an environment cleared in process (clearenv) cannot be seen here, so this is advice"
+			}
 			return o
 		}
 		o.status, o.observed = report.Pass, fmt.Sprintf("canary absent; %d variables at exec time", len(names))
@@ -197,4 +233,11 @@ func (j *judgement) env() outcome {
 	}
 	o.status, o.observed = report.Pass, fmt.Sprintf("%d variables at exec time, none from a login session", len(names))
 	return o
+}
+
+// KnownUser reports an error when name is neither a user of this system
+// nor a numeric uid: a --user flag naming nobody is a usage error.
+func KnownUser(name string) error {
+	_, err := lookupUser(name)
+	return err
 }

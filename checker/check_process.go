@@ -233,9 +233,12 @@ func (j *judgement) umask() outcome {
 		o.status, o.observed = report.Fail, fmt.Sprintf("umask %s, unchanged since launch: the daemon never called umask()", got)
 		return o
 	}
-	if s.UnderSystemd() {
+	switch {
+	case j.planted != nil:
+		o.observed += fmt.Sprintf(": set by the daemon (launch mode started it with %s), a deliberate choice other than %s", j.planted.Umask, strings.Join(accepted, " or "))
+	case s.UnderSystemd():
 		o.observed += ": systemd's UMask= (0022 unless the unit sets it)"
-	} else {
+	default:
 		o.observed += ": an explicit choice? the inherited mask of the shell that started it?"
 	}
 	o.status = severityStatus(j.profile.UmaskOther)

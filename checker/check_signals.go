@@ -37,20 +37,38 @@ func (j *judgement) sigmask() outcome {
 			waiter = true
 		}
 	}
-	// A caught signal blocked outside the wait is the sigsuspend/pselect
-	// pattern: the snapshot just caught the daemon between two waits.
-	caught := s.Status.SigCgt
+	// A handler alone is no evidence: a daemon can install one and still
+	// keep the signal blocked forever. Only a signalfd covering the signal
+	// or a thread waiting in sigwait() shows it is taken deliberately. (A
+	// thread sleeping in pselect/ppoll/sigsuspend shows its temporary mask,
+	// without the signal blocked.)
 	if pl := j.planted; pl != nil {
 		planted := procfs.SigSetOf(pl.Blocked...)
+		// A process-directed signal reaches any thread that does not block
+		// it (the Go runtime unblocks on some threads only): the planted
+		// signal is lost when every thread still blocks it.
+		still := planted &^ consumed
+		for _, t := range tasks {
+			still &= t.SigBlk
+		}
+		if still != 0 && !waiter {
+			o.status = report.Fail
+			o.observed = fmt.Sprintf("%s is still blocked, as the launcher left it, in all %d thread(s)", still, len(tasks))
+			if still&s.Status.SigCgt != 0 {
+				o.observed += ": a handler is installed, but a blocked signal never reaches it, and no signalfd or sigwait takes it"
+			}
+			return o
+		}
 		var where []string
 		for _, t := range tasks {
-			if t.SigBlk&planted&^caught != 0 {
-				where = append(where, fmt.Sprintf("thread %d blocks %s", t.TID, t.SigBlk&planted))
+			if b := t.SigBlk & planted &^ consumed; b != 0 {
+				where = append(where, fmt.Sprintf("%d", t.TID))
 			}
 		}
-		if len(where) > 0 {
-			o.status = report.Fail
-			o.observed = fmt.Sprintf("%s is still blocked, as the launcher left it: %s", planted, strings.Join(where, "; "))
+		if len(where) > 0 && !waiter {
+			o.status = report.Pass
+			o.observed = fmt.Sprintf("%s is unblocked in %d of %d threads, so it is delivered; thread(s) %s still block it as the launcher left it (threads started before the mask was reset, as the Go runtime's)",
+				planted&^consumed, len(tasks)-len(where), len(tasks), strings.Join(where, ","))
 			return o
 		}
 	}
@@ -60,7 +78,10 @@ func (j *judgement) sigmask() outcome {
 		everywhere &= t.SigBlk
 		some |= t.SigBlk
 	}
-	dead := everywhere &^ consumed &^ caught
+	// Attach mode, nothing planted: a caught signal blocked outside the
+	// wait is the sigsuspend/pselect pattern, the snapshot having caught
+	// the daemon between two waits.
+	dead := everywhere &^ consumed &^ s.Status.SigCgt
 	if waiter {
 		dead = 0
 	}
@@ -69,6 +90,10 @@ func (j *judgement) sigmask() outcome {
 	case dead&^harmlessBlocked != 0:
 		o.status = report.Fail
 		o.observed = fmt.Sprintf("%s blocked in all %s and nothing waits for it: it can never be delivered (inherited?)", dead, threads)
+		if j.planted != nil {
+			// launch mode blocked only what it planted: this is the daemon's
+			o.observed = fmt.Sprintf("%s blocked by the daemon itself in all %s, and nothing waits for it (no signalfd, no sigwait): it can never be delivered", dead, threads)
+		}
 	case dead != 0:
 		o.status = report.Warn
 		o.observed = fmt.Sprintf("%s blocked in all %s", dead, threads)
@@ -77,7 +102,7 @@ func (j *judgement) sigmask() outcome {
 	default:
 		o.status = report.Pass
 		o.observed = fmt.Sprintf("%s blocked, but not in all of %s", some.Brief(4), threads)
-		if consumed != 0 || waiter || everywhere&caught != 0 {
+		if consumed != 0 || waiter || everywhere&s.Status.SigCgt != 0 {
 			o.observed = fmt.Sprintf("%s blocked on purpose (handled, signalfd or sigwait) in %s", some.Brief(4), threads)
 		}
 	}
@@ -108,6 +133,12 @@ func (j *judgement) sigdisp() outcome {
 		o.status = report.Fail
 		o.observed = "SIGHUP is ignored, but this lab wants a reload on SIGHUP (" + o.observed + ")"
 		o.hint = "install a SIGHUP handler with sigaction() that makes the main loop re-read the configuration."
+		return o
+	}
+	if ign.Has(syscall.SIGHUP) && j.profile.SIGHUP == "any" {
+		o.status = report.Warn
+		o.observed = "SIGHUP is ignored (as nohup leaves it): the daemon can never be told to reload (" + o.observed + ")"
+		o.hint = "reset SIGHUP to SIG_DFL at start, then install a handler that re-reads the configuration (or say in the lab that SIGHUP is ignored on purpose)."
 		return o
 	}
 	if shellish := ign & procfs.SigSetOf(syscall.SIGINT, syscall.SIGQUIT); shellish != 0 && j.planted == nil {

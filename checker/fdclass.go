@@ -99,9 +99,14 @@ func (j *judgement) classifyFD(fd procfs.FD) (fdVerdict, string) {
 	if pf.Exists && (sameFile(fd, pf.Dev, pf.Ino) || fd.Target == pf.Path) {
 		return fdOK, "pid file"
 	}
+	// Launch mode started the program with 0-2 and the marker only: any
+	// other descriptor is the daemon's own doing, not an inheritance.
+	launched := pl != nil
 	switch {
 	case isTerminal(fd):
 		return fdLeak, "a terminal: output still reaches the user's screen"
+	case isDevNull(fd) && launched:
+		return fdLeak, "/dev/null beyond 2: the spare descriptor left over after dup2() onto 0-2"
 	case isDevNull(fd):
 		return fdLeak, "/dev/null beyond 2: left over after dup2(), or inherited from the launcher"
 	case fd.IsSocket():
@@ -113,6 +118,13 @@ func (j *judgement) classifyFD(fd procfs.FD) (fdVerdict, string) {
 	case fd.IsPipe():
 		if j.pipeEnds(fd) > 1 {
 			return fdOK, "self-pipe"
+		}
+		if !strings.HasPrefix(fd.Target, "pipe:") {
+			// a FIFO opened by its path: the daemon's own
+			return fdOK, "a FIFO opened by path"
+		}
+		if launched {
+			return fdUnexpected, "one end of a pipe the daemon made and kept (a readiness pipe not closed?)"
 		}
 		return fdUnexpected, "one end of a pipe: inherited from the launcher?"
 	}
@@ -134,6 +146,9 @@ func (j *judgement) classifyFD(fd procfs.FD) (fdVerdict, string) {
 	}
 	if fd.IsRegular() && fd.HasInfo && fd.Info.AccessMode() != "r" && fd.Info.Flags&unix.O_APPEND != 0 {
 		return fdOK, "log file"
+	}
+	if launched {
+		return fdUnexpected, "not explained: a file the daemon opened and kept"
 	}
 	return fdUnexpected, "not explained: a file the launcher left open?"
 }

@@ -13,13 +13,69 @@ type Candidate struct {
 	PPID    int
 	Comm    string
 	Cmdline string
+	// Kernel is true for a kernel thread of that name: not a program.
+	Kernel bool
+}
+
+// interpreters run scripts: the process is called python3, the daemon is
+// the script it runs.
+var interpreters = []string{"python", "python2", "python3", "perl", "sh", "bash", "dash", "ruby", "node", "php"}
+
+// scriptName is the basename of the script an interpreter runs (its first
+// argument that is not an option), or "".
+func scriptName(args []string) string {
+	if len(args) < 2 {
+		return ""
+	}
+	interp := filepath.Base(args[0])
+	known := false
+	for _, i := range interpreters {
+		if interp == i || strings.HasPrefix(interp, i) && strings.Trim(interp[len(i):], "0123456789.") == "" {
+			known = true
+		}
+	}
+	if !known {
+		return ""
+	}
+	for _, a := range args[1:] {
+		if a == "-u" || a == "-O" || a == "-OO" || a == "-E" || a == "-s" || a == "-B" {
+			continue
+		}
+		if strings.HasPrefix(a, "-") {
+			return "" // -c, -m: no script file
+		}
+		return filepath.Base(a)
+	}
+	return ""
+}
+
+// Master picks, among several processes of one name, the one whose parent
+// is not one of them — apache2's parent over its workers — when there is
+// exactly one such process.
+func Master(cands []Candidate) (Candidate, bool) {
+	in := map[int]bool{}
+	for _, c := range cands {
+		in[c.PID] = true
+	}
+	var roots []Candidate
+	for _, c := range cands {
+		if !in[c.PPID] {
+			roots = append(roots, c)
+		}
+	}
+	if len(roots) == 1 {
+		return roots[0], true
+	}
+	return Candidate{}, false
 }
 
 // commLen is TASK_COMM_LEN-1: the kernel truncates comm to 15 bytes.
 const commLen = 15
 
-// FindByName lists live processes (not threads, zombies or kernel threads)
-// whose comm or executable basename is name. exclude (the caller) is
+// FindByName lists live processes (not threads or zombies) whose comm or
+// executable basename is name, or that run a script of that name (with or
+// without its extension) under an interpreter; kernel threads of that name
+// are listed with Kernel set. exclude (the caller) is
 // skipped. Unreadable processes are skipped quietly.
 func FindByName(fs procfs.FS, name string, exclude int) ([]Candidate, error) {
 	pids, err := fs.PIDs()
@@ -36,13 +92,24 @@ func FindByName(fs procfs.FS, name string, exclude int) ([]Candidate, error) {
 			continue
 		}
 		st, err := fs.Stat(pid)
-		if err != nil || st.IsZombie() || st.IsKernelThread() {
+		if err != nil || st.IsZombie() {
+			continue
+		}
+		if st.IsKernelThread() {
+			if st.Comm == name || st.Comm == short {
+				out = append(out, Candidate{PID: pid, PPID: st.PPID, Comm: st.Comm, Kernel: true})
+			}
 			continue
 		}
 		args := readCmdline(fs, pid)
 		match := st.Comm == name || (len(name) > commLen && st.Comm == short && strings.HasPrefix(exeBase(fs, pid, args), name))
 		if !match {
 			match = exeBase(fs, pid, args) == name
+		}
+		if !match {
+			if script := scriptName(args); script != "" {
+				match = script == name || strings.TrimSuffix(script, filepath.Ext(script)) == name
+			}
 		}
 		if match {
 			out = append(out, Candidate{PID: pid, PPID: st.PPID, Comm: st.Comm, Cmdline: strings.Join(args, " ")})

@@ -92,8 +92,10 @@ func NewCheck(id string, status report.Status, observed, expected, hint string, 
 func unreadable(what string, err error, expected string) outcome {
 	reason := err.Error()
 	switch {
+	case procfs.IsPermission(err) && os.Geteuid() == 0:
+		reason = "permission denied reading " + what + ", even as root: the process is not dumpable, in another user namespace, or protected by a security module"
 	case procfs.IsPermission(err):
-		reason = "permission denied reading " + what + " (another user's process: run as that user or root)"
+		reason = "permission denied reading " + what + " (another user's process, or one that is not dumpable: run as its user or root)"
 	case procfs.IsGone(err):
 		reason = what + " vanished while reading: the process exited"
 	case os.IsNotExist(err):

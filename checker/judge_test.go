@@ -114,10 +114,22 @@ func TestStaticChecksOnSnapshots(t *testing.T) {
 				procfs.FD{Num: 5, Target: "pipe:[9]"}, procfs.FD{Num: 6, Target: "pipe:[9]"})
 		}, nil, "fds", report.Pass, "all explained"},
 		{"a lone pipe end is unexplained", func(s *Snapshot, p *Profile) { s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "pipe:[9]"}) }, nil, "fds", report.Warn, "pipe"},
-		{"planted blocked signal", func(s *Snapshot, p *Profile) {
+		{"planted blocked signal in every thread", func(s *Snapshot, p *Profile) {
+			s.Tasks = []Task{{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGUSR1)}, {TID: 501, SigBlk: procfs.SigSetOf(syscall.SIGUSR1)}}
+		}, planted, "sigmask", report.Fail, "in all 2 thread(s)"},
+		{"planted blocked signal in one thread of two is delivered", func(s *Snapshot, p *Profile) {
 			s.Tasks = []Task{{TID: 500}, {TID: 501, SigBlk: procfs.SigSetOf(syscall.SIGUSR1)}}
-		}, planted, "sigmask", report.Fail, "thread 501"},
+		}, planted, "sigmask", report.Pass, "501"},
+		{"planted blocked signal with a handler is not excused", func(s *Snapshot, p *Profile) {
+			s.Tasks = []Task{{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGUSR1)}}
+			s.Status.SigCgt = procfs.SigSetOf(syscall.SIGUSR1, syscall.SIGHUP)
+		}, planted, "sigmask", report.Fail, "a handler is installed"},
+		{"planted blocked signal taken by a signalfd", func(s *Snapshot, p *Profile) {
+			s.Tasks = []Task{{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGUSR1)}}
+			s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "anon_inode:[signalfd]", HasInfo: true, Info: procfs.FDInfo{HasSigMask: true, SigMask: procfs.SigSetOf(syscall.SIGUSR1)}})
+		}, planted, "sigmask", report.Pass, ""},
 		{"SIGTERM blocked everywhere", func(s *Snapshot, p *Profile) { s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM) }, nil, "sigmask", report.Fail, "never be delivered"},
+		{"SIGTERM blocked everywhere in launch mode is the daemon's doing", func(s *Snapshot, p *Profile) { s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM) }, planted, "sigmask", report.Fail, "by the daemon itself"},
 		{"blocked but consumed by a signalfd", func(s *Snapshot, p *Profile) {
 			s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM)
 			s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "anon_inode:[signalfd]", HasInfo: true, Info: procfs.FDInfo{HasSigMask: true, SigMask: procfs.SigSetOf(syscall.SIGTERM)}})
@@ -140,7 +152,11 @@ func TestStaticChecksOnSnapshots(t *testing.T) {
 			s.Status.SigIgn = procfs.SigSetOf(syscall.SIGHUP)
 			p.SIGHUP = "reload"
 		}, nil, "sigdisp", report.Fail, "reload"},
-		{"canary present", func(s *Snapshot, p *Profile) { s.Environ = append(s.Environ, "DAEMONLAB_CANARY=1") }, planted, "env", report.Fail, "DAEMONLAB_CANARY"},
+		{"canary present: advice", func(s *Snapshot, p *Profile) { s.Environ = append(s.Environ, "DAEMONLAB_CANARY=1") }, planted, "env", report.Warn, "cannot be seen"},
+		{"canary present, exec-clean required", func(s *Snapshot, p *Profile) {
+			s.Environ = append(s.Environ, "DAEMONLAB_CANARY=1")
+			p.Env = SevFail
+		}, planted, "env", report.Fail, "DAEMONLAB_CANARY"},
 		{"login session variables", func(s *Snapshot, p *Profile) { s.Environ = append(s.Environ, "SSH_TTY=/dev/pts/3") }, nil, "env", report.Warn, "SSH_TTY"},
 		{"privileges not required", nil, nil, "privileges", report.Skip, "uid 0"},
 		{"root groups kept after setuid", func(s *Snapshot, p *Profile) {

@@ -93,20 +93,25 @@ func (m *Mode) UnmarshalText(b []byte) error {
 func (m Mode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
 // DefaultProfile is the seeds' textbook daemon: cwd /, umask 0 (another
-// explicit value is a warning), stdio on /dev/null (or the journal under
-// systemd), no descriptors beyond the pid file and runtime ones, either
-// session shape, SIGHUP either reloads or is ignored.
+// explicit value is a warning), stdin on /dev/null, stdout and stderr on
+// /dev/null, the journal under systemd or a log file opened for append,
+// no descriptors beyond the pid file and runtime ones, either session
+// shape, SIGHUP either reloads or is ignored.
 func DefaultProfile() Profile {
 	return Profile{
 		Name:         "textbook",
 		Umask:        []Mode{0},
 		UmaskOther:   SevWarn,
 		Session:      "any",
-		Stdio:        []string{"devnull", "journal"},
+		Stdio:        []string{"devnull", "journal", "logfile"},
 		FDUnexpected: SevWarn,
 		Lock:         "any",
 		SIGHUP:       "any",
-		Env:          SevFail,
+		// /proc/PID/environ shows the exec-time environment only: a daemon
+		// that clears its environment in process cannot be seen doing it,
+		// so a canary still there is advice unless a lab requires an
+		// exec-clean environment (env: fail).
+		Env: SevWarn,
 	}
 }
 
@@ -155,6 +160,9 @@ func (p Profile) allowsStdio(kind string) bool {
 
 func (p Profile) isOptional(id string) bool { return contains(p.Optional, id) }
 func (p Profile) isDisabled(id string) bool { return contains(p.Disabled, id) }
+
+// IsDisabled reports whether the profile turns check id off.
+func (p Profile) IsDisabled(id string) bool { return p.isDisabled(id) }
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {

@@ -138,6 +138,10 @@ func Take(ctx context.Context, pid int, opts Options) (*Snapshot, error) {
 		}
 		return nil, fmt.Errorf("pid %d: %w", pid, err)
 	}
+	if s.Status.Tgid != 0 && s.Status.Tgid != pid {
+		// /proc/TID answers for any thread, but a thread is not a process.
+		return nil, &BadTargetError{fmt.Sprintf("pid %d is a thread of process %d (%s), not a process: use --pid %d", pid, s.Status.Tgid, s.Stat.Comm, s.Status.Tgid)}
+	}
 	if self, err := fs.Stat(os.Getpid()); err == nil {
 		s.SelfSID = self.Session
 	}
@@ -348,6 +352,12 @@ func statPIDFile(path, how string) PIDFile {
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			pf.Exists, pf.Err = true, err
+			// an unreadable file can still be stat'ed: its inode finds
+			// its lock in /proc/locks
+			var st unix.Stat_t
+			if unix.Stat(path, &st) == nil {
+				pf.Mode, pf.Uid, pf.Dev, pf.Ino = os.FileMode(st.Mode&0777), st.Uid, st.Dev, st.Ino
+			}
 		}
 		return pf
 	}

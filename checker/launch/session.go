@@ -7,6 +7,7 @@ package launch
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -41,6 +42,9 @@ type Config struct {
 	Groups []int
 	// Env is the base environment (default: the checker's own).
 	Env []string
+	// PIDFile, when set, is read by the launch shell the moment the
+	// program exits (see Run.PIDFileAtExit).
+	PIDFile string
 }
 
 // DefaultConfig plants umask 077, SIGUSR1 blocked, SIGINT ignored (as a
@@ -125,6 +129,20 @@ type Run struct {
 	status   chan string
 	exit     *Exit
 	output   *tailBuffer
+	// the pid file as the launch shell read it when the program exited
+	atExitKnown, atExitExists bool
+	atExitRaw                 []byte
+}
+
+// SetPIDFile names the pid file the launch shell reads the moment the
+// program exits; call it before Launch.
+func (s *Session) SetPIDFile(path string) { s.cfg.PIDFile = path }
+
+// PIDFileAtExit returns the pid file's content as read the moment the
+// program exited: known is false when no pid file was set or the exit was
+// not seen.
+func (r *Run) PIDFileAtExit() (raw []byte, exists, known bool) {
+	return r.atExitRaw, r.atExitExists, r.atExitKnown
 }
 
 // Launch starts the program once, from a new terminal session.
@@ -155,6 +173,7 @@ func (s *Session) Launch(ctx context.Context) (*Run, error) {
 		shimIgnoreEnv+"="+joinSignals(s.cfg.Ignored),
 		shimMarkerEnv+"="+strconv.Itoa(s.cfg.MarkerFD),
 		shimGroupsEnv+"="+joinInts(s.cfg.Groups),
+		shimPIDFileEnv+"="+s.cfg.PIDFile,
 	)
 	if s.cfg.CanaryName != "" {
 		env = append(env, s.cfg.CanaryName+"="+s.Canary)
@@ -171,7 +190,7 @@ func (s *Session) Launch(ctx context.Context) (*Run, error) {
 		statusR.Close()
 		return nil, fmt.Errorf("starting the launch shell: %w", err)
 	}
-	run := &Run{session: s, shim: proc, ShimPID: proc.Pid, ptm: ptm, status: make(chan string, 4), output: &tailBuffer{max: 4096}}
+	run := &Run{session: s, shim: proc, ShimPID: proc.Pid, ptm: ptm, status: make(chan string, 4), output: &tailBuffer{max: 4096, marked: make(chan struct{})}}
 	s.runs = append(s.runs, run)
 	go func() {
 		sc := bufio.NewScanner(statusR)
@@ -204,11 +223,14 @@ func (s *Session) Launch(ctx context.Context) (*Run, error) {
 // Output returns the tail of what the program wrote to its terminal.
 func (r *Run) Output() string { return r.output.String() }
 
-// tailBuffer keeps the last max bytes written to it.
+// tailBuffer keeps the last max bytes written to it, less the shim's
+// output marker, whose arrival closes marked.
 type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
+	mu     sync.Mutex
+	max    int
+	buf    []byte
+	marked chan struct{}
+	seen   bool
 }
 
 func (t *tailBuffer) drain(f *os.File) {
@@ -217,7 +239,15 @@ func (t *tailBuffer) drain(f *os.File) {
 		n, err := f.Read(chunk)
 		t.mu.Lock()
 		t.buf = append(t.buf, chunk[:n]...)
-		if len(t.buf) > t.max {
+		if i := strings.Index(string(t.buf), outputMarker); i >= 0 {
+			t.buf = append(t.buf[:i], t.buf[i+len(outputMarker):]...)
+			if !t.seen {
+				t.seen = true
+				close(t.marked)
+			}
+		}
+		// keep room for a marker split across two reads
+		if len(t.buf) > t.max+len(outputMarker) {
 			t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
 		}
 		t.mu.Unlock()
@@ -246,12 +276,27 @@ func (r *Run) WaitLauncher(ctx context.Context) (Exit, bool) {
 				return Exit{}, false
 			}
 			var code, sig int
-			if _, err := fmt.Sscanf(line, "exit %d %d", &code, &sig); err == nil {
+			var atExit string
+			if _, err := fmt.Sscanf(line, "exit %d %d %s", &code, &sig, &atExit); err == nil {
+				switch {
+				case atExit == "absent":
+					r.atExitKnown = true
+				case strings.HasSuffix(atExit, "."):
+					if raw, err := hex.DecodeString(strings.TrimSuffix(atExit, ".")); err == nil {
+						r.atExitKnown, r.atExitExists, r.atExitRaw = true, true, raw
+					}
+				}
 				e := Exit{PID: r.Launcher, Code: code}
 				if sig != 0 {
 					e = Exit{PID: r.Launcher, Signaled: true, Signal: syscall.Signal(sig)}
 				}
 				r.exit = &e
+				// the program's last output is ahead of the shim's marker
+				select {
+				case <-r.output.marked:
+				case <-time.After(time.Second):
+				case <-ctx.Done():
+				}
 				return e, true
 			}
 		case <-ctx.Done():
@@ -394,12 +439,25 @@ func descendants(fs procfs.FS, root int) []int {
 // producing new ones for a while) and reaps them.
 func killAll(fs procfs.FS, r *reaper, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
+	// One scan of /proc can miss a process that forks and exits while it
+	// runs: only scans 10 ms apart, both empty, with no exit reaped in
+	// between, mean none is left (every orphan of the run is reaped by us).
+	var emptySince time.Time
+	emptyMark := -1
 	for {
 		pids := descendants(fs, os.Getpid())
 		if len(pids) == 0 {
-			r.reapAll()
-			return nil
+			mark := r.mark()
+			switch {
+			case mark != emptyMark:
+				emptySince, emptyMark = time.Now(), mark
+			case time.Since(emptySince) >= 10*time.Millisecond:
+				return nil
+			}
+			time.Sleep(2 * time.Millisecond) // the next look
+			continue
 		}
+		emptyMark = -1
 		for _, pid := range pids {
 			if id, err := IdentityOf(fs, pid); err == nil {
 				_ = id.Signal(fs, syscall.SIGKILL)

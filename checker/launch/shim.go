@@ -1,6 +1,7 @@
 package launch
 
 import (
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,8 +28,14 @@ const (
 	shimIgnoreEnv = "DAEMONLAB_LAUNCH_IGNORE"
 	shimMarkerEnv = "DAEMONLAB_LAUNCH_MARKER_FD"
 	shimGroupsEnv = "DAEMONLAB_LAUNCH_GROUPS"
-	shimStatusFD  = 3 // status pipe, as ExtraFiles[0]
-	shimMarkerFD  = 4 // marker file, as ExtraFiles[1]
+	// shimPIDFileEnv names the pid file the shim reads the moment the
+	// program exits: readiness is judged at that instant, not when the
+	// checker gets round to it on a loaded machine.
+	shimPIDFileEnv = "DAEMONLAB_LAUNCH_PIDFILE"
+	shimStatusFD   = 3 // status pipe, as ExtraFiles[0]
+	// outputMarker follows, on the terminal, the program's last output.
+	outputMarker = "\x1b]daemonlab-launcher-exited\x07"
+	shimMarkerFD = 4 // marker file, as ExtraFiles[1]
 )
 
 func init() {
@@ -86,6 +93,10 @@ func shimMain(args []string) int {
 	if err := unix.PthreadSigmask(unix.SIG_SETMASK, &set, nil); err != nil {
 		return fail("shim: sigprocmask: %v", err)
 	}
+	// Exactly the planted descriptors: whatever the checker's own caller
+	// left open without close-on-exec (a CI runner's pipe on fd 251) must
+	// not reach the program, or it would be blamed for it.
+	closeOnExecAbove(2)
 	markerFD, _ := strconv.Atoi(os.Getenv(shimMarkerEnv))
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
@@ -101,15 +112,43 @@ func shimMain(args []string) int {
 	}
 	fmt.Fprintf(status, "started %d\n", cmd.Process.Pid)
 	_ = cmd.Wait()
+	atExit := "-"
+	if pf := os.Getenv(shimPIDFileEnv); pf != "" {
+		atExit = "absent"
+		if raw, err := os.ReadFile(pf); err == nil {
+			atExit = hex.EncodeToString(raw) + "."
+		}
+	}
 	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	sig := 0
 	if ws.Signaled() {
 		sig = int(ws.Signal())
 	}
-	fmt.Fprintf(status, "exit %d %d\n", ws.ExitStatus(), sig)
+	// Everything the program wrote to the terminal before it exited is
+	// ahead of this marker: the checker reads up to it before it shows
+	// the program's last lines, so none is lost on a loaded machine.
+	_, _ = os.Stdout.WriteString(outputMarker)
+	fmt.Fprintf(status, "exit %d %d %s\n", ws.ExitStatus(), sig, atExit)
 	// Idle at the "prompt" until the checker ends the run.
 	for {
 		_ = unix.Pause()
+	}
+}
+
+// closeOnExecAbove marks every descriptor above n close-on-exec; os/exec
+// then passes on only the ones it is given (dup2 clears the flag there).
+func closeOnExecAbove(n int) {
+	if err := unix.CloseRange(uint(n+1), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
+		return
+	}
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > n {
+			unix.CloseOnExec(fd)
+		}
 	}
 }
 

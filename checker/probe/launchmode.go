@@ -53,20 +53,41 @@ func (o Options) wants(id string) bool {
 // LaunchCheck launches the session's program, judges the daemon it leaves
 // behind against what was planted, then runs the probes. It always returns
 // a complete report; the caller closes the session (killing everything).
+// When ctx ends (Ctrl-C) the checks not yet done are marked "not run",
+// never given a result a cut-short wait would make up.
 func LaunchCheck(ctx context.Context, sess *launch.Session, fs procfs.FS, prof checker.Profile, opts Options) *report.Report {
 	r := &report.Report{Tool: "daemonlab", Mode: report.ModeLaunch, Started: time.Now()}
+	sess.SetPIDFile(prof.PIDFile)
 	run, exit, exited, err := launchAndWait(ctx, sess, opts)
+	if ctx.Err() != nil {
+		r.Checks = notRunChecks(prof, opts)
+		return r
+	}
 	if err != nil {
 		r.Errors = append(r.Errors, err.Error())
 		r.Checks = errorChecks(prof, "the program could not be started: "+err.Error())
 		return r
 	}
-
-	ready := judgeReady(sess, fs, prof.PIDFile, run, exit, exited, opts.LaunchTimeout)
-	pid := waitDaemon(ctx, sess, fs, prof.PIDFile, run, exited, opts.DaemonTimeout)
+	atExit := readPIDFile(prof.PIDFile)
+	if raw, ok, known := run.PIDFileAtExit(); known && exited {
+		// as the launch shell read it the moment the launcher exited
+		atExit = pidFileAt{}
+		if ok {
+			pid, err := checker.ParsePID(raw)
+			atExit = pidFileAt{exists: true, pid: pid, err: err}
+		}
+	}
+	pid := waitDaemon(ctx, sess, fs, prof.PIDFile, run, exited, opts.daemonTimeout())
+	if ctx.Err() != nil {
+		r.Checks = notRunChecks(prof, opts)
+		return r
+	}
+	ready := judgeReady(sess, prof.PIDFile, run, exit, exited, opts.LaunchTimeout, atExit, pid)
 	if pid == 0 {
-		reason := fmt.Sprintf("no daemon is running: the launcher %s and left no process behind", exitText(exit, exited, opts.LaunchTimeout))
-		r.Checks = append([]report.Check{ready}, errorChecks(prof, reason)...)
+		// One finding: the launcher's fate and its last words. The static
+		// checks have nothing to look at, and thirteen lines saying so
+		// would bury the one that matters.
+		r.Checks = []report.Check{ready}
 		return r
 	}
 	id, err := launch.IdentityOf(fs, pid)
@@ -81,6 +102,23 @@ func LaunchCheck(ctx context.Context, sess *launch.Session, fs procfs.FS, prof c
 	if opts.wants("ready") {
 		r.Checks = append(r.Checks, ready)
 	}
+	// A probe cut short by an interruption would make up its result, and
+	// one started after it would act on the daemon for nothing: both are
+	// "not run".
+	runProbe := func(id string, probe func() report.Check) {
+		if !opts.wants(id) {
+			return
+		}
+		if ctx.Err() != nil {
+			r.Checks = append(r.Checks, NotRun(id))
+			return
+		}
+		c := probe()
+		if ctx.Err() != nil {
+			c = NotRun(id)
+		}
+		r.Checks = append(r.Checks, c)
+	}
 
 	// The probes act on the process the pid file names, when there is one:
 	// that is what an init script would signal.
@@ -92,27 +130,28 @@ func LaunchCheck(ctx context.Context, sess *launch.Session, fs procfs.FS, prof c
 			target.ID = named
 		}
 	}
-	if opts.wants("single-instance") {
-		r.Checks = append(r.Checks, SingleInstance(ctx, sess, fs, target, pf, opts))
-	}
+	runProbe("single-instance", func() report.Check { return SingleInstance(ctx, sess, fs, target, pf, opts) })
 	// Each signal probe needs a live daemon: when an earlier probe ended it
 	// (a fatal SIGHUP), start a fresh one so every probe measures its own
 	// property instead of inheriting the previous failure.
-	if opts.wants("sighup") {
-		r.Checks = append(r.Checks, withDaemon(ctx, sess, fs, prof, opts, &target, &pf, "sighup", func(t Target, _ checker.PIDFile) report.Check {
+	runProbe("sighup", func() report.Check {
+		return withDaemon(ctx, sess, fs, prof, opts, &target, &pf, "sighup", func(t Target, _ checker.PIDFile) report.Check {
 			return SIGHUP(ctx, t, prof.SIGHUP, opts.Reload, opts.TermTimeout)
-		}))
-	}
-	if opts.wants("sigterm") {
-		r.Checks = append(r.Checks, withDaemon(ctx, sess, fs, prof, opts, &target, &pf, "sigterm", func(t Target, p checker.PIDFile) report.Check {
+		})
+	})
+	runProbe("sigterm", func() report.Check {
+		return withDaemon(ctx, sess, fs, prof, opts, &target, &pf, "sigterm", func(t Target, p checker.PIDFile) report.Check {
 			return SIGTERM(ctx, t, p, opts.TermTimeout)
-		}))
-	}
-	if opts.wants("stale-pidfile") {
-		r.Checks = append(r.Checks, StalePIDFile(ctx, sess, fs, id, pf, opts))
-	}
+		})
+	})
+	runProbe("stale-pidfile", func() report.Check { return StalePIDFile(ctx, sess, fs, id, pf, opts) })
 	return r
 }
+
+// daemonTimeout bounds the wait for the daemon's pid file once the
+// launcher has exited: a late pid file costs only ready, so wait for it as
+// long as for the launcher itself.
+func (o Options) daemonTimeout() time.Duration { return max(o.DaemonTimeout, o.LaunchTimeout) }
 
 // errorChecks stands in for the static checks when there is nothing to
 // inspect: every one is an error, so the result stays complete.
@@ -124,16 +163,45 @@ func errorChecks(prof checker.Profile, reason string) []report.Check {
 	return out
 }
 
-func exitText(e launch.Exit, exited bool, timeout time.Duration) string {
-	if !exited {
-		return fmt.Sprintf("was still running after %s", timeout)
+// notRunChecks marks every check of the run "not run" (interrupted).
+func notRunChecks(prof checker.Profile, opts Options) []report.Check {
+	var out []report.Check
+	for _, id := range checker.StaticIDs() {
+		if !prof.IsDisabled(id) {
+			out = append(out, NotRun(id))
+		}
 	}
-	return "ended with " + e.String()
+	for _, id := range IDs {
+		if opts.wants(id) {
+			out = append(out, NotRun(id))
+		}
+	}
+	return out
+}
+
+// pidFileAt is the pid file as read at one moment.
+type pidFileAt struct {
+	exists bool
+	pid    int
+	err    error
+}
+
+func readPIDFile(path string) pidFileAt {
+	if path == "" {
+		return pidFileAt{}
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return pidFileAt{}
+	}
+	pid, err := checker.ParsePID(raw)
+	return pidFileAt{exists: true, pid: pid, err: err}
 }
 
 // judgeReady decides readiness at the moment the launcher's exit was seen:
-// the pid file must already name a live daemon of the run.
-func judgeReady(sess *launch.Session, fs procfs.FS, pidfile string, run *launch.Run, e launch.Exit, exited bool, timeout time.Duration) report.Check {
+// the pid file must already have named a live daemon of the run. daemon is
+// the daemon found afterwards (0 when none ever ran).
+func judgeReady(sess *launch.Session, pidfile string, run *launch.Run, e launch.Exit, exited bool, timeout time.Duration, at pidFileAt, daemon int) report.Check {
 	start := time.Now()
 	mk := func(st report.Status, observed, hint string) report.Check {
 		var details []string
@@ -151,35 +219,30 @@ func judgeReady(sess *launch.Session, fs procfs.FS, pidfile string, run *launch.
 		return checker.NewCheck("ready", st, observed, "the launcher exits 0 once the pid file names the running daemon", hint, details, true, time.Since(start))
 	}
 	const hint = "let the original process wait (e.g. read a pipe) until the daemon has written and locked its pid file, then exit(0)."
+	later := ""
+	if daemon != 0 {
+		later = fmt.Sprintf("; the daemon (pid %d) was found only afterwards", daemon)
+	}
 	switch {
 	case !exited:
 		return mk(report.Fail, fmt.Sprintf("the launcher (pid %d) was still running after %s: it never returned to the shell", run.Launcher, timeout),
 			"fork and let the original process exit; the daemon continues in the child.")
+	case !e.Success() && daemon == 0:
+		return mk(report.Fail, fmt.Sprintf("the launcher ended with %s and left no daemon running", e), "exit 0 when the daemon started, non-zero with a message when it could not.")
 	case !e.Success():
-		return mk(report.Fail, fmt.Sprintf("the launcher ended with %s", e), "exit 0 when the daemon started, non-zero with a message when it could not.")
-	case len(sess.Processes()) == 0:
+		return mk(report.Fail, fmt.Sprintf("the launcher ended with %s, yet a daemon (pid %d) runs", e, daemon), "exit 0 when the daemon started, non-zero with a message when it could not.")
+	case daemon == 0:
 		return mk(report.Fail, "the launcher exited 0 but left no daemon behind: no daemon was running", "the daemon is the child that carries on after the original process exits.")
+	case pidfile == "":
+		return mk(report.Pass, fmt.Sprintf("launcher exited 0 with a daemon running (pid %d); no pid file given, so readiness was judged by the process alone", daemon), "")
+	case !at.exists:
+		return mk(report.Fail, fmt.Sprintf("launcher exited 0, but %s did not exist yet%s", pidfile, later), hint)
+	case at.err != nil:
+		return mk(report.Fail, fmt.Sprintf("launcher exited 0, but %s: %v%s", pidfile, at.err, later), hint)
+	case at.pid != daemon && !sess.Owns(at.pid):
+		return mk(report.Fail, fmt.Sprintf("launcher exited 0, but %s named pid %d, which is not a running process of this launch%s", pidfile, at.pid, later), hint)
 	}
-	if pidfile == "" {
-		for _, pid := range sess.Processes() {
-			if pid != run.Launcher {
-				return mk(report.Pass, fmt.Sprintf("launcher exited 0 with a daemon running (pid %d); no pid file given, so readiness was judged by the process alone", pid), "")
-			}
-		}
-		return mk(report.Fail, "launcher exited 0 but no daemon was running at that moment", hint)
-	}
-	raw, err := os.ReadFile(pidfile)
-	if err != nil {
-		return mk(report.Fail, fmt.Sprintf("launcher exited 0, but %s did not exist yet", pidfile), hint)
-	}
-	pid, err := checker.ParsePID(raw)
-	switch {
-	case err != nil:
-		return mk(report.Fail, fmt.Sprintf("launcher exited 0, but %s: %v", pidfile, err), hint)
-	case !sess.Owns(pid):
-		return mk(report.Fail, fmt.Sprintf("launcher exited 0, but %s names pid %d, which is not a running process of this launch", pidfile, pid), hint)
-	}
-	return mk(report.Pass, fmt.Sprintf("launcher exited 0 and %s already named the running daemon (pid %d)", pidfile, pid), "")
+	return mk(report.Pass, fmt.Sprintf("launcher exited 0 and %s already named the running daemon (pid %d)", pidfile, at.pid), "")
 }
 
 // waitDaemon finds the daemon once the launcher is done: the process of the
@@ -189,8 +252,28 @@ func waitDaemon(ctx context.Context, sess *launch.Session, fs procfs.FS, pidfile
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	delay := time.Millisecond
+	// Once the launcher has exited, no daemon can appear when nothing of
+	// the run is alive: say so at once. But one scan of /proc misses a
+	// process that forks and exits while it runs (its child is not yet
+	// listed, it is gone when read), so "nothing" must hold in two scans
+	// at least 10 ms apart with no exit reaped in between: every process
+	// of the run that exits after the launcher is orphaned to us, and
+	// reaped by us.
+	var emptySince time.Time
+	emptyMark := -1
 	for {
 		procs := sess.Processes()
+		if exited && len(procs) == 0 {
+			mark := sess.Mark()
+			switch {
+			case emptyMark != mark:
+				emptySince, emptyMark = time.Now(), mark
+			case time.Since(emptySince) >= 10*time.Millisecond:
+				return 0
+			}
+		} else {
+			emptyMark = -1
+		}
 		if pidfile != "" {
 			if raw, err := os.ReadFile(pidfile); err == nil {
 				if pid, err := checker.ParsePID(raw); err == nil && sess.Owns(pid) {

@@ -10,12 +10,27 @@ import (
 
 // Listener is a bound socket a second copy of a daemon could not bind again.
 type Listener struct {
-	Proto string // tcp, tcp6, udp, udp6
+	Proto string // tcp, tcp6, udp, udp6, unix
 	Port  int
+	// Path is a unix socket's name: a file path, or @name in the abstract
+	// namespace.
+	Path  string
 	Inode uint64
 }
 
-func (l Listener) String() string { return fmt.Sprintf("%s port %d", l.Proto, l.Port) }
+func (l Listener) String() string {
+	if l.Proto == "unix" {
+		if strings.HasPrefix(l.Path, "@") {
+			return "abstract unix socket " + l.Path
+		}
+		return "unix socket " + l.Path
+	}
+	return fmt.Sprintf("%s port %d", l.Proto, l.Port)
+}
+
+// Abstract reports a unix socket in the abstract namespace: no file to
+// unlink, so a second bind of the name always fails.
+func (l Listener) Abstract() bool { return l.Proto == "unix" && strings.HasPrefix(l.Path, "@") }
 
 // Listeners reads the listening TCP and bound UDP sockets of the process's
 // network namespace (/proc/PID/net/{tcp,tcp6,udp,udp6}), by socket inode.
@@ -31,6 +46,11 @@ func (p FS) Listeners(pid int) (map[uint64]Listener, error) {
 			continue
 		}
 		for _, l := range ParseListeners(proto, data) {
+			out[l.Inode] = l
+		}
+	}
+	if data, err := p.ReadFile(pid, "net", "unix"); err == nil {
+		for _, l := range ParseUnixListeners(data) {
 			out[l.Inode] = l
 		}
 	}
@@ -64,6 +84,33 @@ func ParseListeners(proto string, data []byte) []Listener {
 			continue
 		}
 		out = append(out, Listener{Proto: proto, Port: int(port), Inode: ino})
+	}
+	return out
+}
+
+// ParseUnixListeners parses /proc/net/unix: named sockets that are
+// listening (stream, seqpacket: the __SO_ACCEPTCON flag) or bound
+// datagram sockets, with a path or an abstract (@) name.
+func ParseUnixListeners(data []byte) []Listener {
+	var out []Listener
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		// Num RefCount Protocol Flags Type St Inode Path
+		if len(f) < 8 || !strings.HasSuffix(f[0], ":") {
+			continue
+		}
+		flags, err1 := strconv.ParseUint(f[3], 16, 32)
+		typ, err2 := strconv.ParseUint(f[4], 16, 16)
+		ino, err3 := strconv.ParseUint(f[6], 10, 64)
+		if err1 != nil || err2 != nil || err3 != nil || ino == 0 {
+			continue
+		}
+		const acceptCon, dgram = 0x10000, 2
+		if flags&acceptCon == 0 && typ != dgram {
+			continue
+		}
+		out = append(out, Listener{Proto: "unix", Path: strings.Join(f[7:], " "), Inode: ino})
 	}
 	return out
 }

@@ -181,6 +181,24 @@ func TestParseFDInfoLockKinds(t *testing.T) {
 	}
 }
 
+func TestParseUnixListeners(t *testing.T) {
+	data := []byte(`Num       RefCount Protocol Flags    Type St Inode Path
+0000000000000000: 00000002 00000000 00010000 0001 01 1001 @haveged
+0000000000000000: 00000002 00000000 00010000 0001 01 1002 /run/app.sock
+0000000000000000: 00000002 00000000 00000000 0001 03 1003 /run/app.sock
+0000000000000000: 00000002 00000000 00000000 0002 01 1004 /run/dgram.sock
+0000000000000000: 00000002 00000000 00000000 0001 03 1005
+`)
+	got := ParseUnixListeners(data)
+	assert.Equal(t, []Listener{
+		{Proto: "unix", Path: "@haveged", Inode: 1001},
+		{Proto: "unix", Path: "/run/app.sock", Inode: 1002},
+		{Proto: "unix", Path: "/run/dgram.sock", Inode: 1004},
+	}, got, "listening stream and bound datagram sockets, not connections")
+	assert.True(t, got[0].Abstract())
+	assert.Equal(t, "abstract unix socket @haveged", got[0].String())
+}
+
 func TestParseListeners(t *testing.T) {
 	tcp := []byte(`  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 462180 1 0000000000000000 100 0 0 10 0

@@ -1,9 +1,11 @@
 package cmdutil
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/daemonlab/daemonlab/internal/iostreams"
 	"github.com/daemonlab/daemonlab/report"
@@ -18,10 +20,72 @@ func WriteReport(ios *iostreams.IOStreams, r *report.Report, format, path string
 	if err != nil {
 		return BadInput("%v", err)
 	}
+	write := verdictWriter(w, format, r)
 	if path == "" {
-		return w.Write(ios.Out, r)
+		return write(ios.Out, r)
 	}
-	return WriteFileAtomic(path, func(out io.Writer) error { return w.Write(out, r) })
+	return WriteFileAtomic(path, func(out io.Writer) error { return write(out, r) })
+}
+
+// Verdict is the exit code a written report stands for: 1 when a required
+// check failed, 5 (incomplete) when none failed but a required one could
+// not be read, 0 otherwise.
+func Verdict(r *report.Report) int {
+	if !r.Passed() {
+		return ExitFailed
+	}
+	if len(Unknowns(r)) > 0 {
+		return ExitIncomplete
+	}
+	return ExitOK
+}
+
+// Unknowns lists the required checks whose data could not be read.
+func Unknowns(r *report.Report) []string {
+	var ids []string
+	for _, c := range r.Checks {
+		if c.Required && c.Status == report.Unknown {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids
+}
+
+// VerdictError turns a written report into the error Execute maps to its
+// exit code.
+func VerdictError(r *report.Report) error {
+	switch Verdict(r) {
+	case ExitFailed:
+		return ErrChecksFailed
+	case ExitIncomplete:
+		return ErrIncomplete
+	}
+	return nil
+}
+
+// verdictWriter is w's Write, except that a text report of an incomplete
+// run closes with INCOMPLETE instead of OK.
+func verdictWriter(w report.Writer, format string, r *report.Report) func(io.Writer, *report.Report) error {
+	if format == "text" && Verdict(r) == ExitIncomplete {
+		return func(out io.Writer, r *report.Report) error { return writeIncomplete(w, out, r) }
+	}
+	return w.Write
+}
+
+// writeIncomplete renders the text report with the closing verdict "OK"
+// replaced: a run with unread required checks is not OK.
+func writeIncomplete(w report.Writer, out io.Writer, r *report.Report) error {
+	var b bytes.Buffer
+	if err := w.Write(&b, r); err != nil {
+		return err
+	}
+	text := b.String()
+	verdict := fmt.Sprintf(" — INCOMPLETE (%d required check(s) unknown: %s)", len(Unknowns(r)), strings.Join(Unknowns(r), ", "))
+	if i := strings.LastIndex(text, " — OK"); i >= 0 {
+		text = text[:i] + verdict + text[i+len(" — OK"):]
+	}
+	_, err := io.WriteString(out, text)
+	return err
 }
 
 // WriteFileAtomic writes through fill into a temporary file next to path

@@ -71,10 +71,11 @@ func WriteReports(ios *iostreams.IOStreams, r *report.Report, specs []ReportSpec
 			errs = append(errs, BadInput("%v", err))
 			continue
 		}
+		write := verdictWriter(w, s.Format, r)
 		if s.Path == "" {
-			err = w.Write(ios.Out, r)
+			err = write(ios.Out, r)
 		} else {
-			err = WriteFileAtomic(s.Path, func(out io.Writer) error { return w.Write(out, r) })
+			err = WriteFileAtomic(s.Path, func(out io.Writer) error { return write(out, r) })
 		}
 		if err != nil {
 			errs = append(errs, err)

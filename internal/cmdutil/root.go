@@ -36,15 +36,17 @@ func NewRoot(ios *iostreams.IOStreams, use string) *cobra.Command {
 	return cmd
 }
 
-// Execute runs a command tree and returns the process exit code. Errors
-// are printed as one line on stderr; nothing panics through to the user.
+// Execute runs a command tree and returns the process exit code, following
+// the policy of this package (see exit.go). Errors are printed as one line
+// on stderr; nothing panics through to the user.
 func Execute(ctx context.Context, ios *iostreams.IOStreams, cmd *cobra.Command, args []string) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
-			fmt.Fprintf(ios.ErrOut, "daemonlab: internal error: %v\n", r)
-			code = ExitInfra
+			fmt.Fprintf(ios.ErrOut, "daemonlab: internal error (a bug in daemonlab, please report it): %s\n", OneLine(fmt.Sprint(r)))
+			code = ExitInternal
 		}
 	}()
+	ran := markRuns(cmd)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {
@@ -52,13 +54,38 @@ func Execute(ctx context.Context, ios *iostreams.IOStreams, cmd *cobra.Command, 
 	}
 	var exit *ExitError
 	if !errors.As(err, &exit) {
-		// cobra's own errors (unknown command, bad args) are usage errors.
-		exit = &ExitError{Code: ExitBadInput, Err: err}
+		if !*ran {
+			// raised by cobra before any command ran: unknown command or
+			// flag, bad arguments — a usage error.
+			exit = &ExitError{Code: ExitBadInput, Err: err}
+		} else {
+			exit = &ExitError{Code: Code(err), Err: err}
+		}
 	}
 	if exit.Err != nil {
-		fmt.Fprintf(ios.ErrOut, "daemonlab: %v\n", exit.Err)
+		fmt.Fprintf(ios.ErrOut, "daemonlab: %s\n", OneLine(exit.Err.Error()))
 	}
 	return exit.Code
+}
+
+// markRuns wraps the RunE of every command in the tree so Execute knows
+// whether an error came from a command's own code or from cobra.
+func markRuns(root *cobra.Command) *bool {
+	ran := new(bool)
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if run := c.RunE; run != nil {
+			c.RunE = func(c *cobra.Command, args []string) error {
+				*ran = true
+				return run(c, args)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	return ran
 }
 
 // RunMain is a binary's whole main: Ctrl-C and SIGTERM cancel the run (so

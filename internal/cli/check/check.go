@@ -8,12 +8,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/daemonlab/daemonlab/checker"
+	"github.com/daemonlab/daemonlab/checker/catalogue"
 	"github.com/daemonlab/daemonlab/checker/launch"
 	"github.com/daemonlab/daemonlab/checker/probe"
 	"github.com/daemonlab/daemonlab/checker/procfs"
@@ -77,7 +80,9 @@ would from a terminal, with planted conditions to undo — umask 077, SIGUSR1
 blocked, SIGINT ignored, a marker descriptor on fd 9, a canary variable —
 judges the daemon it leaves behind, then probes it: readiness, a second
 start, a stale pid file, SIGHUP and SIGTERM. Every process of the run is
-killed at the end, also on failure and on Ctrl-C.`,
+killed at the end, also on failure and on Ctrl-C.
+
+` + cmdutil.ExitCodeHelp(),
 		Example: `  daemonlab check ./mydaemon --pidfile /tmp/mydaemon.pid -- -p /tmp/mydaemon.pid
   daemonlab check cron
   daemonlab check --pid 812
@@ -93,6 +98,16 @@ killed at the end, also on failure and on Ctrl-C.`,
 			}
 			if len(args) == 1 {
 				opts.Name = args[0]
+			}
+			if cmd.ArgsLenAtDash() >= 0 && opts.Name != "" && !isPath(opts.Name) {
+				// Arguments are for a program to launch; never attach to a
+				// running copy and drop them.
+				hint := "./" + opts.Name
+				if p, err := exec.LookPath(opts.Name); err == nil {
+					hint = p
+				}
+				return cmdutil.BadInput("arguments after -- are for launching a program, and %q is not a path: to launch it, give its path (daemonlab check %s -- %s); to judge the running %s, drop the arguments",
+					opts.Name, hint, strings.Join(opts.Args, " "), opts.Name)
 			}
 			selectors := 0
 			for _, set := range []bool{opts.Name != "", opts.PID != 0} {
@@ -171,7 +186,17 @@ func (o *Options) profile() (checker.Profile, error) {
 		p.PIDFile = o.PIDFile
 	}
 	p.RequirePIDFile = o.RequirePIDFile || p.RequirePIDFile
+	if o.User != "" {
+		if err := checker.KnownUser(o.User); err != nil {
+			return p, fmt.Errorf("--user: %w", err)
+		}
+	}
 	p.Privileges.User = o.User
+	for _, id := range o.Optional {
+		if _, ok := catalogue.Lookup(id); !ok {
+			return p, fmt.Errorf("--optional: unknown check %q (daemonlab explain lists them)", id)
+		}
+	}
 	if o.SIGHUP != "" {
 		p.SIGHUP = o.SIGHUP
 	}
@@ -261,7 +286,7 @@ func attach(ctx context.Context, o *Options, fs procfs.FS, pid int, prof checker
 		}
 		r.Checks = append(r.Checks, checks...)
 	}
-	return finish(o, r, start)
+	return finish(o, r, start, ctx.Err() != nil)
 }
 
 // launchMode starts the program under controlled conditions and judges the
@@ -274,16 +299,52 @@ func launchMode(ctx context.Context, o *Options, fs procfs.FS, prof checker.Prof
 	if err != nil {
 		return cmdutil.BadInput("%v", err)
 	}
+	// Closed on every way out, a panic included: nothing of the run
+	// outlives the command.
+	defer sess.Close()
+	// The program starts in the run's directory: a relative path it is
+	// given names a file there, and so does the same path given to us.
+	prof.PIDFile = inRunDir(sess.Dir, prof.PIDFile)
+	popts.Reload.TouchFile = inRunDir(sess.Dir, popts.Reload.TouchFile)
+	popts.Reload.ExpectFile = inRunDir(sess.Dir, popts.Reload.ExpectFile)
+	// A pid file that did not exist before the run is the run's: removed
+	// at the end, so no file names a dead pid afterwards.
+	created := prof.PIDFile != "" && !exists(prof.PIDFile)
 	r := probe.LaunchCheck(ctx, sess, fs, prof, popts)
 	if err := sess.Close(); err != nil {
 		r.Errors = append(r.Errors, "clean-up: "+err.Error())
 	}
-	return finish(o, r, start)
+	if created {
+		if err := os.Remove(prof.PIDFile); err != nil && !os.IsNotExist(err) {
+			r.Errors = append(r.Errors, "clean-up: "+err.Error())
+		}
+	}
+	return finish(o, r, start, ctx.Err() != nil)
 }
 
-// finish writes the report and turns its verdict into the exit code.
-func finish(o *Options, r *report.Report, start time.Time) error {
+// inRunDir resolves a relative path against the run's directory, where
+// the launched program starts.
+func inRunDir(dir, path string) string {
+	if path == "" || filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(dir, path)
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// finish writes the report and turns its verdict into the exit code: an
+// interrupted run exits 130 whatever it found, an incomplete one 5.
+func finish(o *Options, r *report.Report, start time.Time, interrupted bool) error {
 	r.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	if interrupted {
+		probe.MarkInterrupted(r)
+	} else if ids := cmdutil.Unknowns(r); len(ids) > 0 && r.Passed() {
+		r.Errors = append(r.Errors, fmt.Sprintf("incomplete: %d required check(s) could not be read (%s): run as the daemon's user or as root for a verdict", len(ids), strings.Join(ids, ", ")))
+	}
 	specs, err := cmdutil.ResolveReports(o.Format, o.Output, o.Reports)
 	if err != nil {
 		return err
@@ -291,10 +352,10 @@ func finish(o *Options, r *report.Report, start time.Time) error {
 	if err := cmdutil.WriteReports(o.IO, r, specs, report.Options{}); err != nil {
 		return err
 	}
-	if !r.Passed() {
-		return cmdutil.ErrChecksFailed
+	if interrupted {
+		return cmdutil.ErrInterrupted
 	}
-	return nil
+	return cmdutil.VerdictError(r)
 }
 
 // isPath tells a program to launch (it has a slash) from a name to look up.
@@ -313,16 +374,32 @@ func (o *Options) resolve(fs procfs.FS) (int, error) {
 		if err != nil {
 			return 0, cmdutil.BadInput("listing processes: %v", err)
 		}
-		switch len(cands) {
-		case 0:
+		var kernel []checker.Candidate
+		cands = slices.DeleteFunc(cands, func(c checker.Candidate) bool {
+			if c.Kernel {
+				kernel = append(kernel, c)
+			}
+			return c.Kernel
+		})
+		switch {
+		case len(cands) == 0 && len(kernel) > 0:
+			return 0, cmdutil.BadInput("%s (pid %d) is a kernel thread, not a program: there is nothing to judge", kernel[0].Comm, kernel[0].PID)
+		case len(cands) == 0:
 			return 0, cmdutil.BadInput("no running process is called %q (to launch a program, give a path such as ./%s)", o.Name, o.Name)
-		case 1:
+		case len(cands) == 1:
 			return cands[0].PID, nil
+		}
+		if m, ok := checker.Master(cands); ok {
+			// the parent of the others: apache2's master over its workers
+			return m.PID, nil
 		}
 		var b strings.Builder
 		fmt.Fprintf(&b, "%d processes are called %q; choose one with --pid:", len(cands), o.Name)
-		for _, c := range cands {
-			fmt.Fprintf(&b, "\n  pid %-7d ppid %-7d %s", c.PID, c.PPID, c.Cmdline)
+		for i, c := range cands {
+			if i > 0 {
+				b.WriteString(";")
+			}
+			fmt.Fprintf(&b, " pid %d (ppid %d) %s", c.PID, c.PPID, c.Cmdline)
 		}
 		return 0, cmdutil.BadInput("%s", b.String())
 	default:

@@ -2,6 +2,8 @@ package root
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
@@ -10,6 +12,7 @@ import (
 )
 
 func TestMainExitCodes(t *testing.T) {
+	self := strconv.Itoa(os.Getpid())
 	tests := []struct {
 		args   []string
 		code   int
@@ -25,6 +28,10 @@ func TestMainExitCodes(t *testing.T) {
 		{[]string{"frobnicate"}, cmdutil.ExitBadInput, "", "unknown command"},
 		{[]string{"check", "--bogus"}, cmdutil.ExitBadInput, "", "unknown flag"},
 		{[]string{"check", "--pid", "nan"}, cmdutil.ExitBadInput, "", "invalid argument"},
+		{[]string{"check", "--pid", self, "--user", "no-such-user-dl"}, cmdutil.ExitBadInput, "", "unknown user"},
+		{[]string{"check", "--pid", self, "--optional", "no-such-check"}, cmdutil.ExitBadInput, "", "unknown check"},
+		{[]string{"check", "--help"}, cmdutil.ExitOK, "  5  incomplete", ""},
+		{[]string{"check", "--help"}, cmdutil.ExitOK, "130  interrupted", ""},
 	}
 	for _, tt := range tests {
 		ios, _, out, errOut := iostreams.Test()
