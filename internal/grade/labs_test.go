@@ -1,0 +1,77 @@
+package grade
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/daemonlab/daemonlab/labs"
+
+	"github.com/stretchr/testify/assert"
+)
+
+const pyRef = "reference/python/refdaemon.py"
+
+// broken builds the textbook daemon with one -DBREAK_<X> (or other
+// compile-time knobs).
+func broken(flags string) sub {
+	return sub{source: textbook, makefile: fmt.Sprintf(cflags, flags)}
+}
+
+// py hands in a Python daemon as mydaemon.py.
+func py(path string) sub {
+	return sub{extraFrom: map[string]string{"mydaemon.py": path}}
+}
+
+// goRef hands in the Go reference as a module (standard library only).
+// A broken variant ("lock", "sighup", ...) is selected by a second file
+// that sets main.breakMode.
+func goRef(mode string) sub {
+	s := sub{extraFrom: map[string]string{"main.go": "reference/go/main.go"}, extra: map[string]string{"go.mod": "module mydaemon\n\ngo 1.22\n"}}
+	if mode != "" {
+		s.extra["brk.go"] = "package main\n\nfunc init() { breakMode = \"" + mode + "\" }\n"
+	}
+	return s
+}
+
+type labCase struct {
+	name string
+	sub  sub
+	lost []string
+}
+
+// runLabMatrix grades each case in a real lab container: the reference
+// scores full marks, each broken variant loses exactly its property.
+func runLabMatrix(t *testing.T, lab string, cases []labCase) {
+	requireEngine(t)
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			r, outcome := grade(t, lab, tt.sub.build(t), func(l *labs.Spec) { l.Deadlines.Build.Duration = 3 * time.Minute })
+			assert.Equal(t, Graded, outcome, strings.Join(r.Errors, "; "))
+			want := append([]string{}, tt.lost...)
+			sort.Strings(want)
+			assert.Equal(t, want, lost(r), explain(r))
+		})
+	}
+}
+
+// TestLab01 is lab 01's mutation matrix (fork off and die).
+func TestLab01(t *testing.T) {
+	runLabMatrix(t, "01", []labCase{
+		{"C reference (double fork)", broken(""), nil},
+		{"Python reference", py(pyRef), nil},
+		{"Go reference", goRef(""), nil},
+		{"parent stays", broken("-DBREAK_PARENT"), []string{"parent"}},
+		{"takes a terminal", broken("-DBREAK_TTY"), []string{"no-tty"}},
+		{"no setsid", broken("-DBREAK_SESSION"), []string{"session"}},
+		{"no chdir", broken("-DBREAK_CWD"), []string{"cwd"}},
+		{"no umask", broken("-DBREAK_UMASK"), []string{"umask"}},
+		{"stdio closed", broken("-DBREAK_STDIO"), []string{"stdio"}},
+		{"inherited fds kept", broken("-DBREAK_FDS"), []string{"fds"}},
+		{"mask kept", broken("-DBREAK_SIGMASK"), []string{"sigmask"}},
+		{"dispositions kept", broken("-DBREAK_SIGDISP"), []string{"sigdisp"}},
+		{"not ready on return", broken("-DBREAK_READY"), []string{"ready"}},
+	})
+}
