@@ -10,6 +10,7 @@ import (
 	"github.com/daemonlab/daemonlab/labs"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const pyRef = "reference/python/refdaemon.py"
@@ -34,6 +35,13 @@ func goRef(mode string) sub {
 		s.extra["brk.go"] = "package main\n\nfunc init() { breakMode = \"" + mode + "\" }\n"
 	}
 	return s
+}
+
+// pyBroken hands in the Python reference with a break mode.
+func pyBroken(t *testing.T, mode string) sub {
+	src := readFile(t, pyRef)
+	require.True(t, strings.HasSuffix(src, "    main()\n"))
+	return sub{extra: map[string]string{"mydaemon.py": strings.TrimSuffix(src, "main()\n") + "main(break_mode=\"" + mode + "\")\n"}}
 }
 
 type labCase struct {
@@ -73,5 +81,23 @@ func TestLab01(t *testing.T) {
 		{"mask kept", broken("-DBREAK_SIGMASK"), []string{"sigmask"}},
 		{"dispositions kept", broken("-DBREAK_SIGDISP"), []string{"sigdisp"}},
 		{"not ready on return", broken("-DBREAK_READY"), []string{"ready"}},
+	})
+}
+
+// TestLab02 is lab 02's mutation matrix (one instance).
+func TestLab02(t *testing.T) {
+	runLabMatrix(t, "02", []labCase{
+		{"C reference", broken(""), nil},
+		{"Python reference", py(pyRef), nil},
+		{"Go reference", goRef(""), nil},
+		{"world-writable pid file", broken("-DBREAK_PIDFILE"), []string{"pidfile"}},
+		{"lock on another file", broken("-DBREAK_LOCKFILE"), []string{"lock"}},
+		{"no lock (C)", broken("-DBREAK_LOCK"), []string{"lock", "single-instance"}},
+		{"no lock (Go)", goRef("lock"), []string{"lock", "single-instance"}},
+		{"no lock (Python)", pyBroken(t, "lock"), []string{"lock", "single-instance"}},
+		{"pid file existence means running", broken("-DBREAK_STALE"), []string{"stale-pidfile"}},
+		{"SIGTERM ignored in effect", broken("-DBREAK_SIGTERM"), []string{"sigterm"}},
+		{"pid file left behind", broken("-DBREAK_LEFTOVER"), []string{"sigterm"}},
+		{"pid file left behind (Go)", goRef("leftover"), []string{"sigterm"}},
 	})
 }

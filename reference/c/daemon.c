@@ -332,10 +332,31 @@ static int open_pidfile(const char *pidfile)
 	char buf[32];
 	int fd, len;
 
+#ifdef BREAK_STALE
+	/* BREAK_STALE: "already running" decided by the pid file's existence,
+	 * so a pid file left by a crash blocks every later start */
+	if (access(pidfile, F_OK) == 0)
+		die("already running (%s exists)", pidfile);
+#endif
 	fd = open(pidfile, O_RDWR | O_CREAT | O_CLOEXEC, PIDFILE_MODE);
 	if (fd < 0)
 		die("open %s: %s", pidfile, strerror(errno));
-#ifndef BREAK_LOCK
+#ifdef BREAK_LOCKFILE
+	{
+		/* BREAK_LOCKFILE: the lock is held on PIDFILE.lock, not on the pid
+		 * file: a second start is still refused, but nobody can tell from
+		 * the pid file whether it is locked */
+		char lpath[PATH_MAX];
+		int lfd;
+		struct flock lfl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+		snprintf(lpath, sizeof lpath, "%s.lock", pidfile);
+		lfd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (lfd < 0)
+			die("open %s: %s", lpath, strerror(errno));
+		if (fcntl(lfd, F_SETLK, &lfl) < 0)
+			die("already running (%s is locked)", lpath);
+	}
+#elif !defined(BREAK_LOCK)
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
 	if (fcntl(fd, F_SETLK, &fl) < 0) {
 		if (errno == EAGAIN || errno == EACCES)
