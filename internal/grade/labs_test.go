@@ -101,3 +101,19 @@ func TestLab02(t *testing.T) {
 		{"pid file left behind (Go)", goRef("leftover"), []string{"sigterm"}},
 	})
 }
+
+// TestLab03 is lab 03's mutation matrix (signals).
+func TestLab03(t *testing.T) {
+	runLabMatrix(t, "03", []labCase{
+		{"C reference (a worker per reload)", broken("-DRELOAD_WORKER"), nil},
+		{"C without workers", broken(""), nil},
+		{"Python reference", py(pyRef), nil},
+		{"Go reference", goRef(""), nil},
+		{"SIGHUP kills it", broken("-DBREAK_SIGHUP"), []string{"sighup"}},
+		{"SIGHUP kills it (Python)", pyBroken(t, "sighup"), []string{"sighup"}},
+		{"workers never reaped", broken("-DBREAK_WORKERS"), []string{"workers"}},
+		{"SIGTERM does nothing", broken("-DRELOAD_WORKER -DBREAK_SIGTERM"), []string{"sigterm"}},
+		{"pid file left behind", broken("-DRELOAD_WORKER -DBREAK_LEFTOVER"), []string{"sigterm"}},
+		{"pid file left behind (Python)", pyBroken(t, "leftover"), []string{"sigterm"}},
+	})
+}
