@@ -118,7 +118,7 @@ func TestSplit(t *testing.T) {
 // made or could make.
 func TestParseCommandRejects(t *testing.T) {
 	for _, line := range []string{
-		"daemonlab compare ./mydaemon",
+		"daemonlab compare --bogus ./mydaemon",
 		"daemonlab sandbox --lab 04",
 		"daemonlab grade --lab 04 --class subs -j 4",
 		"daemonlab grade --lab 07 ./submission",

@@ -3,6 +3,7 @@ package root
 
 import (
 	"context"
+	"github.com/daemonlab/daemonlab/internal/cli/compare"
 
 	"github.com/daemonlab/daemonlab/internal/cli/check"
 	"github.com/daemonlab/daemonlab/internal/cli/companion"
@@ -20,6 +21,7 @@ func NewCmdRoot(ios *iostreams.IOStreams) *cobra.Command {
 	cmd := cmdutil.NewRoot(ios, "daemonlab")
 	cmd.AddCommand(check.NewCmdCheck(ios, nil))
 	cmd.AddCommand(explain.NewCmdExplain(ios))
+	cmd.AddCommand(compare.NewCmdCompare(ios))
 	cmd.AddCommand(labs.NewCmdLabs(ios))
 	cmd.AddCommand(sysd.NewCmdSystemd(ios, nil))
 	cmd.AddCommand(companion.NewCmdStub("grade", "Grade a submission inside a fresh systemd container"))
