@@ -58,6 +58,8 @@ type Spec struct {
 	// Writable adds paths to the lab container's writable (tmpfs) ones; the
 	// image fills each from its own copy when it has one.
 	Writable []string `yaml:"writable"`
+	// Launch says how the launch plan starts the program (labs 01–03).
+	Launch LaunchSpec `yaml:"launch"`
 
 	// Dir is the lab's folder inside the embedded tree ("" for a file lab).
 	Dir string `yaml:"-"`
@@ -66,6 +68,30 @@ type Spec struct {
 // PlanService grades a systemd service: unit, enable, start, Type=,
 // restart, reload, journal, stop, and the running daemon.
 const PlanService = "service"
+
+// PlanLaunch grades a hand-made daemon (labs 01–03): launch mode of the
+// checker runs inside the lab container and judges the daemon the program
+// leaves behind, then probes it.
+const PlanLaunch = "launch"
+
+// LaunchSpec is how the launch plan starts the program and what it writes
+// first: the grader's own files (a configuration), never the submission's.
+type LaunchSpec struct {
+	// Args are the program's arguments (the lab's interface).
+	Args []string `yaml:"args"`
+	// Files are written (mode 0644) before the program starts.
+	Files []LaunchFile `yaml:"files"`
+	// ReloadTouch (FILE=TEXT) is written before SIGHUP; ReloadExpect
+	// (FILE=TEXT) must appear after it: the reload evidence.
+	ReloadTouch  string `yaml:"reload_touch"`
+	ReloadExpect string `yaml:"reload_expect"`
+}
+
+// LaunchFile is one file the launch plan writes before the first start.
+type LaunchFile struct {
+	Path    string `yaml:"path"`
+	Content string `yaml:"content"`
+}
 
 // InstallFile is one hand-in file and where the grader installs it.
 type InstallFile struct {
@@ -221,7 +247,11 @@ func (s *Spec) Validate() error {
 	if len(s.Checks) == 0 {
 		return errf("no checks")
 	}
-	for _, f := range append(slicesOf(s.Install), s.Writable...) {
+	launchFiles := make([]string, len(s.Launch.Files))
+	for i, f := range s.Launch.Files {
+		launchFiles[i] = f.Path
+	}
+	for _, f := range append(append(slicesOf(s.Install), s.Writable...), launchFiles...) {
 		if !path.IsAbs(f) || path.Clean(f) != f {
 			return errf("%q must be a clean absolute path", f)
 		}

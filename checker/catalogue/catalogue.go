@@ -144,6 +144,12 @@ var entries = []Entry{
 		Fix:      "handle SIGTERM with a flag; on leaving the main loop unlink the pid file and exit(0).",
 	},
 	{
+		ID: "workers", Concept: "children reaped, no zombie left", Kind: Probe, Section: "reaping-children",
+		Why:      "A daemon that forks workers (one per request, per reload) must wait for each one. A child that ended but was never waited for stays a zombie: an entry in the process table, with its pid, for as long as the daemon lives; enough of them and fork() fails.",
+		Observed: "after the reload, the daemon's children in /proc (ppid = the daemon): a child that stays in state Z longer than a grace period was never reaped. Children still running are not judged.",
+		Fix:      "on SIGCHLD set a flag; in the main loop call waitpid(-1, &status, WNOHANG) until it returns 0 (Python: os.waitpid(-1, os.WNOHANG); Go: cmd.Wait in a goroutine).",
+	},
+	{
 		ID: "unit-syntax", Concept: "unit file syntax", Kind: Systemd, Section: "unit-files",
 		Why:      "systemd ignores what it cannot parse, often with only a log line; a typo silently changes behaviour.",
 		Observed: "daemonlab's own parser (systemd.syntax(7), with file:line messages), then `systemd-analyze verify`.",

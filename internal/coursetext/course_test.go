@@ -116,7 +116,7 @@ func TestSplit(t *testing.T) {
 // made or could make.
 func TestParseCommandRejects(t *testing.T) {
 	for _, line := range []string{
-		"daemonlab compare ./mydaemon",
+		"daemonlab compare --bogus ./mydaemon",
 		"daemonlab sandbox --lab 04",
 		"daemonlab grade --lab 07 ./submission",
 		"daemonlab check --lab 00 --pid 1",

@@ -259,6 +259,7 @@ func (g *grader) run(ctx context.Context) Outcome {
 // once the program and the hand-in files are installed in the lab container.
 var plans = map[string]func(*grader, context.Context){
 	labs.PlanService: (*grader).service,
+	labs.PlanLaunch:  (*grader).launch,
 }
 
 func (g *grader) limits() submission.Limits {

@@ -83,6 +83,8 @@ type sub struct {
 	unit     string // copied as mydaemon.service
 	makefile string // optional Makefile content
 	extra    map[string]string
+	// extraFrom copies reference files into the submission: name -> path.
+	extraFrom map[string]string
 }
 
 func (s sub) build(t *testing.T) string {
@@ -100,6 +102,9 @@ func (s sub) build(t *testing.T) string {
 	}
 	if s.makefile != "" {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "Makefile"), []byte(s.makefile), 0o644))
+	}
+	for name, from := range s.extraFrom {
+		cp(from, name)
 	}
 	for name, content := range s.extra {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))

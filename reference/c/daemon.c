@@ -8,6 +8,10 @@
  * -DBREAK_<X> and the daemon gets one property wrong and nothing else (the
  * grader is mutation-tested with them). Every deviation is marked BREAK_<X>.
  *
+ * With -DRELOAD_WORKER (lab 03) every reload forks a short-lived worker,
+ * which the daemon reaps on SIGCHLD; -DBREAK_WORKERS never reaps it, so a
+ * zombie is left per reload.
+ *
  * Protocol with the launcher: the original process exits 0 only once the
  * daemon has written and locked its pid file and installed its signal
  * handlers; otherwise it prints one line on stderr and exits 1.
@@ -52,6 +56,13 @@ static int in_original = 1;  /* 1 while we are still the process the user starte
 static int ready_fd = -1;    /* write end of the readiness pipe (daemon side) */
 static const char *owned_pidfile; /* set once the pid file is ours */
 static volatile sig_atomic_t got_hup, got_term;
+#if defined(BREAK_WORKERS) && !defined(RELOAD_WORKER)
+#define RELOAD_WORKER 1
+#endif
+#ifdef RELOAD_WORKER
+static volatile sig_atomic_t got_chld;
+static void on_chld(int sig) { (void)sig; got_chld = 1; }
+#endif
 
 /*
  * Report a fatal error and exit 1. In the original process it goes to
@@ -332,10 +343,31 @@ static int open_pidfile(const char *pidfile)
 	char buf[32];
 	int fd, len;
 
+#ifdef BREAK_STALE
+	/* BREAK_STALE: "already running" decided by the pid file's existence,
+	 * so a pid file left by a crash blocks every later start */
+	if (access(pidfile, F_OK) == 0)
+		die("already running (%s exists)", pidfile);
+#endif
 	fd = open(pidfile, O_RDWR | O_CREAT | O_CLOEXEC, PIDFILE_MODE);
 	if (fd < 0)
 		die("open %s: %s", pidfile, strerror(errno));
-#ifndef BREAK_LOCK
+#ifdef BREAK_LOCKFILE
+	{
+		/* BREAK_LOCKFILE: the lock is held on PIDFILE.lock, not on the pid
+		 * file: a second start is still refused, but nobody can tell from
+		 * the pid file whether it is locked */
+		char lpath[PATH_MAX];
+		int lfd;
+		struct flock lfl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+		snprintf(lpath, sizeof lpath, "%s.lock", pidfile);
+		lfd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (lfd < 0)
+			die("open %s: %s", lpath, strerror(errno));
+		if (fcntl(lfd, F_SETLK, &lfl) < 0)
+			die("already running (%s is locked)", lpath);
+	}
+#elif !defined(BREAK_LOCK)
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
 	if (fcntl(fd, F_SETLK, &fl) < 0) {
 		if (errno == EAGAIN || errno == EACCES)
@@ -630,6 +662,9 @@ int main(int argc, char **argv)
 	sigemptyset(&block);
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGTERM);
+#ifdef RELOAD_WORKER
+	sigaddset(&block, SIGCHLD);
+#endif
 	/* hold them until sigsuspend; waitmask is the mask to sleep with */
 	if (sigprocmask(SIG_BLOCK, &block, &waitmask) < 0)
 		die("sigprocmask: %s", strerror(errno));
@@ -649,6 +684,11 @@ int main(int argc, char **argv)
 #endif
 	if (sigaction(SIGTERM, &sa, NULL) < 0)
 		die("sigaction SIGTERM: %s", strerror(errno));
+#ifdef RELOAD_WORKER
+	sa.sa_handler = on_chld;
+	if (sigaction(SIGCHLD, &sa, NULL) < 0)
+		die("sigaction SIGCHLD: %s", strerror(errno));
+#endif
 	if (config != NULL) {
 		cfg = read_file(config, &cfglen);
 		if (cfg == NULL)
@@ -671,8 +711,22 @@ int main(int argc, char **argv)
 
 	/* 12. main loop */
 	for (;;) {
+#ifdef RELOAD_WORKER
+		while (!got_hup && !got_term && !got_chld)
+			sigsuspend(&waitmask);
+		if (got_chld && !got_term && !got_hup) {
+			got_chld = 0;
+#ifndef BREAK_WORKERS
+			/* reap every finished worker: no zombie is left */
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				;
+#endif
+			continue;
+		}
+#else
 		while (!got_hup && !got_term)
 			sigsuspend(&waitmask);
+#endif
 		if (got_term) {
 			syslog(LOG_INFO, "stopping");
 #ifndef BREAK_LEFTOVER
@@ -695,6 +749,11 @@ int main(int argc, char **argv)
 			cfglen = nlen;
 		}
 		reloads++;
+#ifdef RELOAD_WORKER
+		/* a worker per reload (here it has nothing to do but exit) */
+		if (fork() == 0)
+			_exit(0);
+#endif
 		if (state != NULL && write_state(state, reloads, cfg ? cfg : "", cfglen) < 0)
 			syslog(LOG_ERR, "reload: state %s: %m", state);
 		syslog(LOG_INFO, "reloaded");

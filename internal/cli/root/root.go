@@ -3,6 +3,7 @@ package root
 
 import (
 	"context"
+	"github.com/daemonlab/daemonlab/internal/cli/compare"
 
 	"github.com/daemonlab/daemonlab/internal/cli/check"
 	"github.com/daemonlab/daemonlab/internal/cli/companion"
@@ -21,6 +22,7 @@ func NewCmdRoot(ios *iostreams.IOStreams) *cobra.Command {
 	cmd := cmdutil.NewRoot(ios, "daemonlab")
 	cmd.AddCommand(check.NewCmdCheck(ios, nil))
 	cmd.AddCommand(explain.NewCmdExplain(ios))
+	cmd.AddCommand(compare.NewCmdCompare(ios))
 	cmd.AddCommand(labs.NewCmdLabs(ios))
 	cmd.AddCommand(grades.NewCmdGrades(ios))
 	cmd.AddCommand(sysd.NewCmdSystemd(ios, nil))
