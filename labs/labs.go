@@ -67,6 +67,10 @@ type Spec struct {
 // restart, reload, journal, stop, and the running daemon.
 const PlanService = "service"
 
+// PlanSuperdaemon grades lab 06: a stdin/stdout program behind xinetd and
+// behind a socket unit with Accept=yes.
+const PlanSuperdaemon = "superdaemon"
+
 // InstallFile is one hand-in file and where the grader installs it.
 type InstallFile struct {
 	File string `yaml:"file"` // in the submission

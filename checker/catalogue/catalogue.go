@@ -198,6 +198,30 @@ var entries = []Entry{
 		Fix:      "a .socket unit with ListenStream= and a service that uses the passed descriptor (sd_listen_fds).",
 	},
 	{
+		ID: "xinetd-config", Concept: "xinetd service file", Kind: Systemd, Section: "super-daemons",
+		Why:      "xinetd skips an attribute it does not know and disables a service it cannot use, with only a log line; the service then runs without the setting you wrote, or not at all.",
+		Observed: "after the file is installed, xinetd re-reads its configuration (reload); its own log lines about the service: \"bad service attribute\", \"Bad ...\", \"ERROR\", \"deactivated\".",
+		Fix:      "one attribute = value per line, names from xinetd.conf(5), comments on their own lines; `journalctl -u xinetd` after a reload.",
+	},
+	{
+		ID: "inetd-reply", Concept: "an inetd-style service answers", Kind: Systemd, Section: "super-daemons",
+		Why:      "Behind a super-daemon the program has no network code: the client's connection is its stdin and stdout.",
+		Observed: "a client on 127.0.0.1 sends one line through each super-daemon and reads the reply.",
+		Fix:      "read a line from fd 0, write the answer to fd 1, flush, exit.",
+	},
+	{
+		ID: "inetd-stdio", Concept: "the connection is stdin and stdout", Kind: Systemd, Section: "super-daemons",
+		Why:      "With inetd's nowait (xinetd wait = no, systemd Accept=yes) the super-daemon accepts, forks and puts the connected socket on descriptors 0 and 1 of a fresh server; the server is its child and must not daemonize.",
+		Observed: "while a connection is held: the server's parent (xinetd, or PID 1 through a NAME@ instance unit) and /proc/PID/fd/0 and 1, compared with the server end of that connection (its socket inode).",
+		Fix:      "xinetd: wait = no; systemd: Accept=yes with StandardInput=socket; the program keeps fds 0 and 1 and stays in the foreground.",
+	},
+	{
+		ID: "inetd-instances", Concept: "one server per connection", Kind: Systemd, Section: "super-daemons",
+		Why:      "nowait/Accept=yes means one process per connection: concurrent clients are served side by side, each by its own server.",
+		Observed: "three concurrent connections through each super-daemon, and the distinct server processes holding them.",
+		Fix:      "no low instances = (xinetd) or MaxConnections= (systemd) limit; let each server handle exactly one connection.",
+	},
+	{
 		ID: "hardening", Concept: "service hardening", Kind: Systemd, Section: "hardening",
 		Why:      "systemd can confine a service (User=, ProtectSystem=, NoNewPrivileges=...) without changing its code.",
 		Observed: "`systemd-analyze security UNIT` exposure score against the lab's threshold.",

@@ -84,6 +84,8 @@ type grader struct {
 	typeFixed string
 	// unitWarnings are our parser's warnings, shown with unit-syntax.
 	unitWarnings []string
+	// sub is the scanned submission, for plans that read hand-in files.
+	sub *submission.Submission
 }
 
 func (g *grader) progress(format string, a ...any) {
@@ -121,6 +123,7 @@ func (g *grader) run(ctx context.Context) Outcome {
 		return Ungradable
 	}
 	defer sub.Close()
+	g.sub = sub
 	var unit []byte
 	switch {
 	case g.lab.Unit == "":
@@ -237,7 +240,8 @@ func (g *grader) run(ctx context.Context) Outcome {
 // plans maps a lab's plan (labs.Spec.Plan) to its grading steps, which run
 // once the program and the hand-in files are installed in the lab container.
 var plans = map[string]func(*grader, context.Context){
-	labs.PlanService: (*grader).service,
+	labs.PlanService:     (*grader).service,
+	labs.PlanSuperdaemon: (*grader).superdaemon,
 }
 
 func (g *grader) limits() submission.Limits {
