@@ -58,6 +58,9 @@ type Spec struct {
 	// Writable adds paths to the lab container's writable (tmpfs) ones; the
 	// image fills each from its own copy when it has one.
 	Writable []string `yaml:"writable"`
+	// Provide lists files the grader itself puts in the lab container,
+	// read-only (the lab's own configuration, such as /etc/mydaemon.conf).
+	Provide []ProvidedFile `yaml:"provide"`
 
 	// Dir is the lab's folder inside the embedded tree ("" for a file lab).
 	Dir string `yaml:"-"`
@@ -71,11 +74,20 @@ const PlanService = "service"
 // behind a socket unit with Accept=yes.
 const PlanSuperdaemon = "superdaemon"
 
+// PlanSysv grades lab 07: an LSB init script and its daemon.
+const PlanSysv = "sysv"
+
 // InstallFile is one hand-in file and where the grader installs it.
 type InstallFile struct {
 	File string `yaml:"file"` // in the submission
 	To   string `yaml:"to"`   // absolute path in the lab container
 	Mode uint32 `yaml:"mode"` // default 0644
+}
+
+// ProvidedFile is a file of the lab's own, bound read-only at To.
+type ProvidedFile struct {
+	To   string `yaml:"to"`
+	Text string `yaml:"text"`
 }
 
 // CheckSpec is one graded check.
@@ -225,7 +237,11 @@ func (s *Spec) Validate() error {
 	if len(s.Checks) == 0 {
 		return errf("no checks")
 	}
-	for _, f := range append(slicesOf(s.Install), s.Writable...) {
+	provided := make([]string, len(s.Provide))
+	for i, f := range s.Provide {
+		provided[i] = f.To
+	}
+	for _, f := range append(append(slicesOf(s.Install), s.Writable...), provided...) {
 		if !path.IsAbs(f) || path.Clean(f) != f {
 			return errf("%q must be a clean absolute path", f)
 		}

@@ -180,6 +180,24 @@ func (g *grader) run(ctx context.Context) Outcome {
 	copts := g.o.Container
 	copts.Image = g.image
 	copts.ReadOnly = map[string]string{checkerPath: checker}
+	if len(g.lab.Provide) > 0 {
+		dir, err := os.MkdirTemp("", "daemonlab-provide-")
+		if err != nil {
+			g.errors = append(g.errors, err.Error())
+			g.failAll("not gradable: no temporary directory for the lab's files")
+			return NoInfra
+		}
+		defer os.RemoveAll(dir)
+		for i, f := range g.lab.Provide {
+			host := filepath.Join(dir, fmt.Sprint(i))
+			if err := os.WriteFile(host, []byte(f.Text), 0o644); err != nil {
+				g.errors = append(g.errors, err.Error())
+				g.failAll("not gradable: the lab's files could not be written")
+				return NoInfra
+			}
+			copts.ReadOnly[f.To] = host
+		}
+	}
 	if len(g.lab.Writable) > 0 {
 		copts.Writable = maps.Clone(containers.SystemdWritable)
 		for _, p := range g.lab.Writable {
@@ -242,6 +260,7 @@ func (g *grader) run(ctx context.Context) Outcome {
 var plans = map[string]func(*grader, context.Context){
 	labs.PlanService:     (*grader).service,
 	labs.PlanSuperdaemon: (*grader).superdaemon,
+	labs.PlanSysv:        (*grader).sysv,
 }
 
 func (g *grader) limits() submission.Limits {

@@ -110,6 +110,36 @@ def runs(pid, prog):
     base = os.path.basename(prog).encode()
     return any(os.path.basename(a) == base for a in cmdline(pid)[:2])
 
+def exact(pid, prog):
+    """pid runs prog: its executable, or argv[0] or argv[1] (a script)."""
+    a = cmdline(pid)
+    if prog.encode() in a[:2]:
+        return True
+    try:
+        return os.readlink("/proc/%d/exe" % pid) == prog
+    except OSError:
+        return False
+
+def starttime(pid):
+    try:
+        s = open("/proc/%d/stat" % pid).read()
+        return int(s[s.rindex(")") + 2:].split()[19])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+def procs(prog):
+    out = []
+    for p in pids():
+        if p != os.getpid() and exact(p, prog) and alive(p):
+            try:
+                cg = open("/proc/%d/cgroup" % p).read()
+            except OSError:
+                cg = ""
+            st = status(p) or {}
+            out.append({"pid": p, "start": starttime(p), "ppid": int(st.get("PPid", ["0"])[0]), "cgroup": cg,
+                        "args": [a.decode("utf-8", "replace") for a in cmdline(p)[:3]]})
+    return out
+
 def holder(inode, candidates):
     want = "socket:[%d]" % inode
     for pid in candidates:
@@ -202,6 +232,19 @@ if mode == "super":
     print(json.dumps(super_(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))))
 elif mode == "listener":
     print(json.dumps(listener(int(sys.argv[2]))))
+elif mode == "procs":
+    print(json.dumps(procs(sys.argv[2])))
+elif mode == "kill":
+    # kill -9 one process, only if it still is the one seen (pid, start time)
+    pid, start = int(sys.argv[2]), int(sys.argv[3])
+    if starttime(pid) != start:
+        print(json.dumps({"killed": False, "why": "pid %d is no longer the process seen" % pid}))
+    else:
+        os.kill(pid, 9)
+        deadline = time.time() + 3
+        while alive(pid) and starttime(pid) == start and time.time() < deadline:
+            time.sleep(0.02)
+        print(json.dumps({"killed": True}))
 elif mode == "proc":
     print(json.dumps(proc(int(sys.argv[2]))))
 `
