@@ -77,6 +77,10 @@ const PlanSuperdaemon = "superdaemon"
 // PlanSysv grades lab 07: an LSB init script and its daemon.
 const PlanSysv = "sysv"
 
+// PlanModern grades lab 09: socket activation (fd 3), Type=notify, the
+// watchdog and hardening.
+const PlanModern = "modern"
+
 // InstallFile is one hand-in file and where the grader installs it.
 type InstallFile struct {
 	File string `yaml:"file"` // in the submission

@@ -270,6 +270,24 @@ var entries = []Entry{
 		Fix:      "source /lib/lsb/init-functions at the top of the script.",
 	},
 	{
+		ID: "listen-fds", Concept: "the listening socket from systemd", Kind: Systemd, Section: "super-daemons",
+		Why:      "With Accept=no, systemd passes its listening socket as fd 3 (LISTEN_FDS, LISTEN_PID). The port stays open while the daemon restarts, so clients queue instead of being refused, and only if the daemon uses that socket instead of binding its own.",
+		Observed: "MainPID's /proc/PID/fd/3 compared with the inode of PID 1's listening socket; every other descriptor of MainPID that is a listening TCP socket.",
+		Fix:      "check LISTEN_PID == getpid() and LISTEN_FDS >= 1 (sd_listen_fds), accept on fd 3, and open no listener yourself.",
+	},
+	{
+		ID: "notify-ready", Concept: "Type=notify readiness", Kind: Systemd, Section: "service-types",
+		Why:      "With Type=notify systemd starts what depends on the service only when the service says it is ready (READY=1), not when its process merely exists.",
+		Observed: "Type= of the unit and whether the service became active (which under Type=notify takes READY=1 from the main process) after its first connection.",
+		Fix:      "Type=notify, and sd_notify(0, \"READY=1\") (a datagram to $NOTIFY_SOCKET) once you serve.",
+	},
+	{
+		ID: "watchdog", Concept: "the systemd watchdog", Kind: Systemd, Section: "watchdog",
+		Why:      "A daemon can hang without dying. With WatchdogSec= it sends WATCHDOG=1 regularly from its main loop; when the pings stop, systemd kills it and Restart= brings it back.",
+		Observed: "the main process is frozen with SIGSTOP (through PID 1); within WatchdogSec + RestartSec + 3 s a new MainPID runs (NRestarts grows), and a client that connected meanwhile is answered.",
+		Fix:      "WatchdogSec=1s, Restart=on-failure, and WATCHDOG=1 every WATCHDOG_USEC/2 from the main loop (not from a separate timer thread).",
+	},
+	{
 		ID: "hardening", Concept: "service hardening", Kind: Systemd, Section: "hardening",
 		Why:      "systemd can confine a service (User=, ProtectSystem=, NoNewPrivileges=...) without changing its code.",
 		Observed: "`systemd-analyze security UNIT` exposure score against the lab's threshold.",

@@ -261,6 +261,7 @@ var plans = map[string]func(*grader, context.Context){
 	labs.PlanService:     (*grader).service,
 	labs.PlanSuperdaemon: (*grader).superdaemon,
 	labs.PlanSysv:        (*grader).sysv,
+	labs.PlanModern:      (*grader).modern,
 }
 
 func (g *grader) limits() submission.Limits {

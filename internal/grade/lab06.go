@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -236,8 +237,8 @@ func (g *grader) lintUnits(ctx context.Context, units ...string) {
 			continue
 		}
 		for _, d := range unitfile.Check(u, data) {
-			if d.Code == unitfile.CodeMissingInstall && strings.Contains(u, "@.") {
-				continue // a template instantiated by its socket is not enabled
+			if d.Code == unitfile.CodeMissingInstall && strings.HasSuffix(u, ".service") && slices.ContainsFunc(units, func(x string) bool { return strings.HasSuffix(x, ".socket") }) {
+				continue // a socket-activated service is not enabled: its socket is
 			}
 			if d.Severity == unitfile.Error {
 				errs = append(errs, d.String())

@@ -227,6 +227,69 @@ def super_(port, prog, n):
         c.close()
     return out
 
+def ask(port, timeout, n):
+    """n clients at once, each sends a line and reads its reply."""
+    t0 = time.time()
+    out = []
+    conns = []
+    for i in range(n):
+        try:
+            conns.append(socket.create_connection(("127.0.0.1", port), timeout=timeout))
+        except OSError as e:
+            out.append({"error": "connect: " + str(e)})
+    for c in conns:
+        try:
+            c.settimeout(max(0.1, timeout - (time.time() - t0)))
+            c.sendall(b"hello daemonlab\n")
+            buf = b""
+            while not buf.endswith(b"\n"):
+                b = c.recv(4096)
+                if not b:
+                    break
+                buf += b
+            out.append({"reply": buf.decode("utf-8", "replace")})
+        except OSError as e:
+            out.append({"error": str(e) or e.__class__.__name__})
+        c.close()
+    return {"answers": out, "seconds": time.time() - t0}
+
+def fdinfo(pid):
+    """pid's descriptors, and those that are listening TCP sockets."""
+    listening = {i for lp, rp, st, i in tcp() if st == "0A"}
+    names = []
+    try:
+        names = ["fd/" + f for f in os.listdir("/proc/%d/fd" % pid)]
+    except PermissionError:
+        st = status(pid)
+        if st is not None:
+            rd, wr = os.pipe()
+            child = os.fork()
+            if child == 0:
+                try:
+                    os.close(rd)
+                    os.setgroups([])
+                    os.setgid(int(st["Gid"][1]))
+                    os.setuid(int(st["Uid"][1]))
+                    os.write(wr, json.dumps(os.listdir("/proc/%d/fd" % pid)).encode())
+                finally:
+                    os._exit(0)
+            os.close(wr)
+            data = os.read(rd, 1 << 20)
+            os.close(rd)
+            os.waitpid(child, 0)
+            try:
+                names = ["fd/" + f for f in json.loads(data)]
+            except ValueError:
+                return {"error": "unreadable"}
+    except OSError as e:
+        return {"error": str(e)}
+    l = links(pid, names)
+    if any(v.startswith("error: Permission") for v in l.values()):
+        return {"error": "permission denied"}
+    fds = {k[3:]: v for k, v in l.items()}
+    own = {fd: v for fd, v in fds.items() if v.startswith("socket:[") and int(v[8:-1]) in listening}
+    return {"fds": fds, "listening": own}
+
 mode = sys.argv[1]
 if mode == "super":
     print(json.dumps(super_(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))))
@@ -245,6 +308,10 @@ elif mode == "kill":
         while alive(pid) and starttime(pid) == start and time.time() < deadline:
             time.sleep(0.02)
         print(json.dumps({"killed": True}))
+elif mode == "ask":
+    print(json.dumps(ask(int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]))))
+elif mode == "fds":
+    print(json.dumps(fdinfo(int(sys.argv[2]))))
 elif mode == "proc":
     print(json.dumps(proc(int(sys.argv[2]))))
 `
