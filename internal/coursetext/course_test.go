@@ -119,7 +119,7 @@ func TestSplit(t *testing.T) {
 func TestParseCommandRejects(t *testing.T) {
 	for _, line := range []string{
 		"daemonlab compare ./mydaemon",
-		"daemonlab sandbox --lab 04",
+		"daemonlab sandbox --lab 04 DIR OTHER",
 		"daemonlab grade --lab 04 --class subs -j 4",
 		"daemonlab grade --lab 42 ./submission",
 		"daemonlab check --lab 00 --pid 1",
@@ -140,7 +140,7 @@ func TestParseCommandRejects(t *testing.T) {
 	}
 	assert.NoError(t, CheckName(cliTree, []string{"image", "build"}))
 	assert.NoError(t, CheckName(cliTree, []string{"grade"}))
-	assert.Error(t, CheckName(cliTree, []string{"sandbox"}))
+	assert.NoError(t, CheckName(cliTree, []string{"sandbox"}))
 	assert.Error(t, CheckName(cliTree, []string{"explain", "lock"}), "an argument is not a command name")
 	for _, line := range []string{
 		"daemonlab check --help",
@@ -151,6 +151,8 @@ func TestParseCommandRejects(t *testing.T) {
 		"daemonlab grade --lab 04 DIR --json result.json",
 		"daemonlab image build",
 		"daemonlab check --lab 05 --pid 4242",
+		"daemonlab sandbox --lab 07",
+		"daemonlab sandbox DIR",
 	} {
 		argv, err := Split(line)
 		require.NoError(t, err)
