@@ -14,8 +14,11 @@ func TestLab09Matrix(t *testing.T) {
 	requireEngine(t)
 	py := lab09ref.with(map[string]string{"mydaemon.py": lab09 + "mydaemon.py"}, nil)
 	delete(py.files, "mydaemon.c")
+	gosrc := lab09ref.with(map[string]string{"go.mod": lab09 + "go/go.mod", "main.go": lab09 + "go/main.go"}, nil)
+	delete(gosrc.files, "mydaemon.c")
 	runMatrix(t, "09", []mutation{
 		{"C reference", lab09ref, nil},
+		{"Go reference", gosrc, nil},
 		{"Python reference", py, nil},
 		{"socket pulls the service in", lab09ref.with(map[string]string{"mydaemon.socket": lab09 + "broken/eager.socket"}, nil), []string{"socket-activation"}},
 		{"a listener of its own", lab09ref.with(nil, map[string]string{"Makefile": "mydaemon: mydaemon.c\n\tcc -O2 -DOWN_LISTENER -o mydaemon mydaemon.c\n"}), []string{"listen-fds"}},
