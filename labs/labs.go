@@ -81,6 +81,10 @@ const PlanSysv = "sysv"
 // watchdog and hardening.
 const PlanModern = "modern"
 
+// PlanTimer grades lab 08: a timer and its oneshot service, and root's
+// crontab with @reboot.
+const PlanTimer = "timer"
+
 // InstallFile is one hand-in file and where the grader installs it.
 type InstallFile struct {
 	File string `yaml:"file"` // in the submission

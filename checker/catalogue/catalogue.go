@@ -288,6 +288,24 @@ var entries = []Entry{
 		Fix:      "WatchdogSec=1s, Restart=on-failure, and WATCHDOG=1 every WATCHDOG_USEC/2 from the main loop (not from a separate timer thread).",
 	},
 	{
+		ID: "oneshot-run", Concept: "a oneshot task", Kind: Systemd, Section: "timers",
+		Why:      "A timer starts its service each time it elapses; a Type=oneshot service runs the task to its end and goes back to inactive, so the next trigger can start it again.",
+		Observed: "the service started twice as the timer would: Type=oneshot, Result=success with exit status 0, inactive afterwards, one more line in the task's output file each time.",
+		Fix:      "Type=oneshot, no RemainAfterExit=, a task that does its work and exits 0.",
+	},
+	{
+		ID: "crontab", Concept: "a crontab line", Kind: Systemd, Section: "timers",
+		Why:      "cron reads five time fields (minute, hour, day of month, month, day of week) and then the command; a missing field shifts the command into the schedule.",
+		Observed: "root's crontab as handed in: every line's fields and ranges, and a scheduled line for the task.",
+		Fix:      "15 3 * * * /usr/local/bin/mytask",
+	},
+	{
+		ID: "cron-reboot", Concept: "@reboot", Kind: Systemd, Section: "timers",
+		Why:      "@reboot runs a job once when cron starts at boot, as a child of cron, with cron's minimal environment.",
+		Observed: "cron is started as at boot (its \"@reboot done\" note removed); cron's child logs CMD for the task in the journal, and the task's output file gains a line.",
+		Fix:      "@reboot /usr/local/bin/mytask in root's crontab (crontab -e as root).",
+	},
+	{
 		ID: "hardening", Concept: "service hardening", Kind: Systemd, Section: "hardening",
 		Why:      "systemd can confine a service (User=, ProtectSystem=, NoNewPrivileges=...) without changing its code.",
 		Observed: "`systemd-analyze security UNIT` exposure score against the lab's threshold.",
@@ -302,7 +320,7 @@ var entries = []Entry{
 	{
 		ID: "timer", Concept: "timer units", Kind: Systemd, Section: "timers",
 		Why:      "A .timer unit replaces a crontab line with something systemctl and journalctl can see.",
-		Observed: "the timer is active and fires its service on schedule.",
+		Observed: "after systemctl enable and start: UnitFileState, timers.target's Wants, ActiveState, OnCalendar= normalised by `systemd-analyze calendar`, Persistent= and the next elapse, from PID 1.",
 		Fix:      "OnCalendar= or OnUnitActiveSec= in a .timer next to a oneshot .service.",
 	},
 }

@@ -262,6 +262,7 @@ var plans = map[string]func(*grader, context.Context){
 	labs.PlanSuperdaemon: (*grader).superdaemon,
 	labs.PlanSysv:        (*grader).sysv,
 	labs.PlanModern:      (*grader).modern,
+	labs.PlanTimer:       (*grader).timer,
 }
 
 func (g *grader) limits() submission.Limits {

@@ -237,8 +237,8 @@ func (g *grader) lintUnits(ctx context.Context, units ...string) {
 			continue
 		}
 		for _, d := range unitfile.Check(u, data) {
-			if d.Code == unitfile.CodeMissingInstall && strings.HasSuffix(u, ".service") && slices.ContainsFunc(units, func(x string) bool { return strings.HasSuffix(x, ".socket") }) {
-				continue // a socket-activated service is not enabled: its socket is
+			if d.Code == unitfile.CodeMissingInstall && strings.HasSuffix(u, ".service") && slices.ContainsFunc(units, func(x string) bool { return strings.HasSuffix(x, ".socket") || strings.HasSuffix(x, ".timer") }) {
+				continue // a socket- or timer-activated service is not enabled: its socket or timer is
 			}
 			if d.Severity == unitfile.Error {
 				errs = append(errs, d.String())
