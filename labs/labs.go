@@ -60,6 +60,9 @@ type Spec struct {
 	Writable []string `yaml:"writable"`
 	// Launch says how the launch plan starts the program (labs 01–03).
 	Launch LaunchSpec `yaml:"launch"`
+	// Provide lists files the grader itself puts in the lab container,
+	// read-only (the lab's own configuration, such as /etc/mydaemon.conf).
+	Provide []ProvidedFile `yaml:"provide"`
 
 	// Dir is the lab's folder inside the embedded tree ("" for a file lab).
 	Dir string `yaml:"-"`
@@ -93,11 +96,32 @@ type LaunchFile struct {
 	Content string `yaml:"content"`
 }
 
+// PlanSuperdaemon grades lab 06: a stdin/stdout program behind xinetd and
+// behind a socket unit with Accept=yes.
+const PlanSuperdaemon = "superdaemon"
+
+// PlanSysv grades lab 07: an LSB init script and its daemon.
+const PlanSysv = "sysv"
+
+// PlanModern grades lab 09: socket activation (fd 3), Type=notify, the
+// watchdog and hardening.
+const PlanModern = "modern"
+
+// PlanTimer grades lab 08: a timer and its oneshot service, and root's
+// crontab with @reboot.
+const PlanTimer = "timer"
+
 // InstallFile is one hand-in file and where the grader installs it.
 type InstallFile struct {
 	File string `yaml:"file"` // in the submission
 	To   string `yaml:"to"`   // absolute path in the lab container
 	Mode uint32 `yaml:"mode"` // default 0644
+}
+
+// ProvidedFile is a file of the lab's own, bound read-only at To.
+type ProvidedFile struct {
+	To   string `yaml:"to"`
+	Text string `yaml:"text"`
 }
 
 // CheckSpec is one graded check.
@@ -251,7 +275,11 @@ func (s *Spec) Validate() error {
 	for i, f := range s.Launch.Files {
 		launchFiles[i] = f.Path
 	}
-	for _, f := range append(append(slicesOf(s.Install), s.Writable...), launchFiles...) {
+	provided := make([]string, len(s.Provide))
+	for i, f := range s.Provide {
+		provided[i] = f.To
+	}
+	for _, f := range append(append(append(slicesOf(s.Install), s.Writable...), launchFiles...), provided...) {
 		if !path.IsAbs(f) || path.Clean(f) != f {
 			return errf("%q must be a clean absolute path", f)
 		}

@@ -85,6 +85,8 @@ type grader struct {
 	typeFixed string
 	// unitWarnings are our parser's warnings, shown with unit-syntax.
 	unitWarnings []string
+	// sub is the scanned submission, for plans that read hand-in files.
+	sub *submission.Submission
 	// pending is the work started in the background (a tear-down, a
 	// verification) that the run waits for before it returns.
 	pending sync.WaitGroup
@@ -142,6 +144,7 @@ func (g *grader) run(ctx context.Context) Outcome {
 		return Ungradable
 	}
 	defer sub.Close()
+	g.sub = sub
 	var unit []byte
 	switch {
 	case g.lab.Unit == "":
@@ -198,6 +201,24 @@ func (g *grader) run(ctx context.Context) Outcome {
 	copts := g.o.Container
 	copts.Image = g.image
 	copts.ReadOnly = map[string]string{checkerPath: checker}
+	if len(g.lab.Provide) > 0 {
+		dir, err := os.MkdirTemp("", "daemonlab-provide-")
+		if err != nil {
+			g.errors = append(g.errors, err.Error())
+			g.failAll("not gradable: no temporary directory for the lab's files")
+			return NoInfra
+		}
+		defer os.RemoveAll(dir)
+		for i, f := range g.lab.Provide {
+			host := filepath.Join(dir, fmt.Sprint(i))
+			if err := os.WriteFile(host, []byte(f.Text), 0o644); err != nil {
+				g.errors = append(g.errors, err.Error())
+				g.failAll("not gradable: the lab's files could not be written")
+				return NoInfra
+			}
+			copts.ReadOnly[f.To] = host
+		}
+	}
 	if len(g.lab.Writable) > 0 {
 		copts.Writable = maps.Clone(containers.SystemdWritable)
 		for _, p := range g.lab.Writable {
@@ -258,8 +279,12 @@ func (g *grader) run(ctx context.Context) Outcome {
 // plans maps a lab's plan (labs.Spec.Plan) to its grading steps, which run
 // once the program and the hand-in files are installed in the lab container.
 var plans = map[string]func(*grader, context.Context){
-	labs.PlanService: (*grader).service,
-	labs.PlanLaunch:  (*grader).launch,
+	labs.PlanService:     (*grader).service,
+	labs.PlanLaunch:      (*grader).launch,
+	labs.PlanSuperdaemon: (*grader).superdaemon,
+	labs.PlanSysv:        (*grader).sysv,
+	labs.PlanModern:      (*grader).modern,
+	labs.PlanTimer:       (*grader).timer,
 }
 
 func (g *grader) limits() submission.Limits {

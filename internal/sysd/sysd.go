@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -102,8 +103,9 @@ func (c *Client) Show(ctx context.Context, unit string, names ...string) (map[st
 	if err != nil {
 		return nil, err
 	}
-	if strings.HasSuffix(unit, ".service") {
-		svc, err := c.conn.GetUnitTypePropertiesContext(ctx, unit, "Service")
+	typ := map[string]string{".service": "Service", ".timer": "Timer", ".socket": "Socket"}[path.Ext(unit)]
+	if typ != "" {
+		svc, err := c.conn.GetUnitTypePropertiesContext(ctx, unit, typ)
 		if err != nil {
 			return nil, err
 		}
@@ -202,6 +204,15 @@ func format(v any) string {
 		return string(x)
 	case uint8, uint16, uint32, uint64, int16, int32, int64:
 		return fmt.Sprint(x)
+	case [][]any:
+		// TimersCalendar, a(sst): "{ OnCalendar=SPEC ; next_elapse=USEC }"
+		var parts []string
+		for _, e := range x {
+			if len(e) == 3 {
+				parts = append(parts, fmt.Sprintf("{ %v=%v ; next_elapse=%v }", e[0], e[1], e[2]))
+			}
+		}
+		return strings.Join(parts, " ")
 	}
 	return fmt.Sprint(v)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/daemonlab/daemonlab/internal/cli/grade"
 	"github.com/daemonlab/daemonlab/internal/cli/image"
+	"github.com/daemonlab/daemonlab/internal/cli/sandbox"
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
 	"github.com/daemonlab/daemonlab/internal/iostreams"
 	"github.com/spf13/cobra"
@@ -17,6 +18,7 @@ func NewCmdRoot(ios *iostreams.IOStreams) *cobra.Command {
 	cmd := cmdutil.NewRoot(ios, "daemonlab-grade")
 	cmd.AddCommand(grade.NewCmdGrade(ios, nil))
 	cmd.AddCommand(image.NewCmdImage(ios))
+	cmd.AddCommand(sandbox.NewCmdSandbox(ios))
 	return cmd
 }
 

@@ -28,6 +28,7 @@ func NewCmdRoot(ios *iostreams.IOStreams) *cobra.Command {
 	cmd.AddCommand(sysd.NewCmdSystemd(ios, nil))
 	cmd.AddCommand(companion.NewCmdStub("grade", "Grade a submission inside a fresh systemd container"))
 	cmd.AddCommand(companion.NewCmdStub("image", "Manage the systemd base image"))
+	cmd.AddCommand(companion.NewCmdStub("sandbox", "Practise in a fresh systemd container: a root shell, the lab's starter in /lab"))
 	return cmd
 }
 

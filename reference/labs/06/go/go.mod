@@ -1,0 +1,3 @@
+module myservice
+
+go 1.22

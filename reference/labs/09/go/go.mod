@@ -1,0 +1,3 @@
+module mydaemon
+
+go 1.22
