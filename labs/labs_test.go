@@ -41,7 +41,7 @@ func TestBadSpecs(t *testing.T) {
 		"bad duration":      {"id: x\ntitle: t\ntier: host\ndeadlines: {build: soon}\nchecks: [{id: cwd}]\n", "duration"},
 		"bad umask":         {"id: x\ntitle: t\ntier: host\nprofile: {umask: [\"999\"]}\nchecks: [{id: cwd}]\n", "umask"},
 		"bad session":       {"id: x\ntitle: t\ntier: host\nprofile: {session: sometimes}\nchecks: [{id: cwd}]\n", "session"},
-		"not yaml":          {"{{{", "lab spec"},
+		"not yaml":          {"{{{", "lab.yaml:1:"},
 		"twice":             {"id: x\ntitle: t\ntier: host\nchecks: [{id: cwd}, {id: cwd}]\n", "twice"},
 	} {
 		t.Run(name, func(t *testing.T) {
