@@ -35,9 +35,9 @@ func TestClassFlags(t *testing.T) {
 	assert.Equal(t, []string{"junit"}, formats)
 
 	for _, bad := range [][]string{
-		{"--lab", "04"},                             // no submission
-		{},                                          // no lab marker here
-		{"--lab", "04", "sub", "--resume"},          // class flag without --class
+		{"--lab", "04"},                    // no submission
+		{},                                 // no lab marker here
+		{"--lab", "04", "sub", "--resume"}, // class flag without --class
 		{"--lab", "04", "--class", "subs", "extra"}, // both
 		{"--lab", "04", "--class", "subs", "--shard", "4/3"},
 		{"--lab", "04", "--class", "subs", "-j", "0"},
