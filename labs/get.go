@@ -86,3 +86,31 @@ func (s *Spec) Get(dir string) ([]string, error) {
 	}
 	return names, nil
 }
+
+// QuickCheck is the quick self-check to run in a lab folder.
+func (s *Spec) QuickCheck() string {
+	switch {
+	case s.SelfCheck != "":
+		return s.SelfCheck
+	case s.Tier == TierHost:
+		return "daemonlab check ./PROGRAM"
+	default:
+		return "systemd-analyze verify ./" + s.Unit
+	}
+}
+
+// HostLabHere returns the id of the host lab named by the marker in dir,
+// or "": `daemonlab check` run in a host lab's folder judges against it.
+// A container lab's expectations (systemd's umask, /run pid files) do not
+// apply to a daemon launched from a shell, so they are not picked up.
+func HostLabHere(dir string) string {
+	id, ok, err := ReadMarker(dir)
+	if err != nil || !ok {
+		return ""
+	}
+	s, err := Load(id)
+	if err != nil || s.Tier != TierHost {
+		return ""
+	}
+	return s.ID
+}

@@ -64,6 +64,10 @@ type Spec struct {
 	// image fills each from its own copy when it has one.
 	Writable []string `yaml:"writable"`
 
+	// SelfCheck is the quick self-check `daemonlab labs get` suggests
+	// (default: daemonlab check for a host lab, systemd-analyze verify of
+	// the unit for a container lab).
+	SelfCheck string `yaml:"self_check"`
 	// MaxScoreStated is the optional max_score: when present, the points
 	// of the checks must sum to it.
 	MaxScoreStated *float64 `yaml:"max_score"`

@@ -125,6 +125,18 @@ func TestTeacherLabsDir(t *testing.T) {
 	assert.Contains(t, starter, "mydaemon.c")
 	assert.Equal(t, OriginBundled, byID["05"].Origin)
 
+	// check picks up a host lab's marker, not a container lab's
+	folder := t.TempDir()
+	_, err = byID["42"].Get(folder)
+	require.NoError(t, err)
+	assert.Equal(t, "42", HostLabHere(folder))
+	assert.Equal(t, "daemonlab check ./PROGRAM", byID["42"].QuickCheck())
+	folder = t.TempDir()
+	_, err = mine.Get(folder)
+	require.NoError(t, err)
+	assert.Equal(t, "", HostLabHere(folder))
+	assert.Equal(t, "systemd-analyze verify ./mydaemon.service", mine.QuickCheck())
+
 	mk("43-bad", "id: \"43\"\ntitle: bad\ntier: host\nchecks:\n  - {id: cwd, points: 3}\n  - {id: nope}\n")
 	_, err = List()
 	assert.ErrorContains(t, err, filepath.Join(dir, "43-bad", "lab.yaml")+":6: lab 43: unknown check \"nope\"")

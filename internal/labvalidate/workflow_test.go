@@ -113,7 +113,7 @@ func TestStudentWorkflow(t *testing.T) {
 	out, _, code := c.run(work, nil, "labs", "get", "04")
 	require.Equal(t, 0, code)
 	assert.Contains(t, out, "daemonlab grade")
-	assert.Contains(t, out, "daemonlab check --lab 04")
+	assert.Contains(t, out, "systemd-analyze verify ./mydaemon.service")
 	folder := filepath.Join(work, "lab-04")
 	for _, f := range []string{".daemonlab-lab", "README.md", "mydaemon.c", "mydaemon.service"} {
 		assert.FileExists(t, filepath.Join(folder, f))

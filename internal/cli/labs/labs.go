@@ -117,11 +117,9 @@ func newCmdGet(ios *iostreams.IOStreams) *cobra.Command {
 				fmt.Fprintf(ios.Out, "  %s\n", n)
 			}
 			fmt.Fprintf(ios.Out, "\nNext:\n  cd %s\n", dir)
+			fmt.Fprintf(ios.Out, "  %s   # quick self-check\n", l.QuickCheck())
 			if l.Tier == labs.TierContainer {
-				fmt.Fprintf(ios.Out, "  make %s && daemonlab check --lab %s ./%s   # quick self-check on this machine\n", l.Binary, l.ID, l.Binary)
-				fmt.Fprintf(ios.Out, "  daemonlab grade                         # the full grade, in a fresh systemd container\n")
-			} else {
-				fmt.Fprintf(ios.Out, "  daemonlab check --lab %s ./PROGRAM       # judge your daemon\n", l.ID)
+				fmt.Fprintf(ios.Out, "  daemonlab grade   # the full grade, in a fresh systemd container\n")
 			}
 			return nil
 		},
