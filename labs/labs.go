@@ -194,7 +194,7 @@ func ParseFile(name string, data []byte) (*Spec, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(s); err != nil {
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, data, err)
 	}
 	s.applyDefaults()
 	if err := s.Validate(); err != nil {
@@ -217,7 +217,7 @@ var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
 // yamlError turns the YAML library's "line N: msg" into "FILE:N: msg" (the
 // first problem only: one line).
-func yamlError(name string, err error) error {
+func yamlError(name string, data []byte, err error) error {
 	msgs := []string{err.Error()}
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
@@ -227,7 +227,32 @@ func yamlError(name string, err error) error {
 	if sub := yamlLine.FindStringSubmatch(m); sub != nil {
 		return fmt.Errorf("%s:%s: %s", name, sub[1], sub[2])
 	}
+	// a value's own parser (a duration, a umask) knows no line: find the
+	// value it quotes
+	if q := quoted.FindStringSubmatch(m); q != nil {
+		var root yaml.Node
+		if yaml.Unmarshal(data, &root) == nil {
+			if line := scalarLine(&root, q[1]); line > 0 {
+				return fmt.Errorf("%s:%d: %s", name, line, m)
+			}
+		}
+	}
 	return fmt.Errorf("%s: lab spec: %s", name, m)
+}
+
+var quoted = regexp.MustCompile(`"([^"]*)"`)
+
+// scalarLine is the line of the first scalar whose value is v.
+func scalarLine(n *yaml.Node, v string) int {
+	if n.Kind == yaml.ScalarNode && n.Value == v {
+		return n.Line
+	}
+	for _, c := range n.Content {
+		if line := scalarLine(c, v); line > 0 {
+			return line
+		}
+	}
+	return 0
 }
 
 // SpecError is a problem of a spec at a path of keys and indexes
@@ -355,10 +380,16 @@ func (s *Spec) Validate() error {
 		}
 	}
 	if err := s.Profile.Validate(); err != nil {
-		return errAt("profile", "%v", err)
+		at := "profile"
+		if m := profileField.FindStringSubmatch(err.Error()); m != nil {
+			at += "." + m[1]
+		}
+		return errAt(at, "%v", err)
 	}
 	return nil
 }
+
+var profileField = regexp.MustCompile(`^profile (\w+):`)
 
 func slicesOf(files []InstallFile) []string {
 	out := make([]string, len(files))

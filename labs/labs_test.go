@@ -75,6 +75,8 @@ func TestErrorsHaveFileAndLine(t *testing.T) {
 		"unknown check": {head + "checks:\n  - {id: cwd, points: 3}\n  - {id: nope, points: 3}\n", "lab.yaml:6: lab 90: unknown check \"nope\""},
 		"unknown field": {head + "checks:\n  - {id: cwd, points: 3, hiden: true}\n", "lab.yaml:5: field hiden not found"},
 		"top field":     {head + "bogus: 1\nchecks: [{id: cwd}]\n", "lab.yaml:4: field bogus not found"},
+		"duration":      {head + "deadlines:\n  build: soon\nchecks: [{id: cwd}]\n", "lab.yaml:5: bad duration \"soon\""},
+		"profile":       {head + "profile:\n  umask: [\"0\"]\n  session: sometimes\nchecks: [{id: cwd}]\n", "lab.yaml:6: lab 90: profile session: \"sometimes\""},
 		"negative":      {head + "checks:\n  - id: cwd\n    points: -1\n", "lab.yaml:6: lab 90: check \"cwd\" has negative points"},
 	} {
 		t.Run(name, func(t *testing.T) {

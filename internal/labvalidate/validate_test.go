@@ -150,3 +150,34 @@ func TestBundledLabsValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestVariantsLayout(t *testing.T) {
+	lab, err := labs.Load("04")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	write := func(p, content string) {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, p), []byte(content), 0o644))
+	}
+	_, err = Variants(lab, dir, t.TempDir())
+	assert.ErrorContains(t, err, "no reference/")
+	write("reference/mydaemon.c", "c")
+	write("reference/mydaemon.service", "unit")
+	write("references/python/mydaemon.py", "py")
+	write("references/python/mydaemon.service", "unit")
+	write("broken/a/mydaemon.service", "broken unit")
+	write("broken/a/expect.yaml", "lose: [unit-syntax, restart]\nwhy: two\n")
+	vs, err := Variants(lab, dir, t.TempDir())
+	require.NoError(t, err)
+	require.Len(t, vs, 3)
+	assert.Equal(t, "reference", vs[0].Name)
+	assert.Equal(t, "references/python", vs[1].Name)
+	assert.NoFileExists(t, filepath.Join(vs[1].Dir, "mydaemon.c"), "another reference is whole, not laid over reference/")
+	assert.Equal(t, "broken/a", vs[2].Name)
+	assert.Equal(t, []string{"restart", "unit-syntax"}, vs[2].Lose)
+	assert.FileExists(t, filepath.Join(vs[2].Dir, "mydaemon.c"))
+
+	write("broken/b/mydaemon.service", "x")
+	_, err = Variants(lab, dir, t.TempDir())
+	assert.ErrorContains(t, err, "broken variant")
+}
