@@ -8,11 +8,16 @@ package labs
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path"
+	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,9 +69,27 @@ type Spec struct {
 	// read-only (the lab's own configuration, such as /etc/mydaemon.conf).
 	Provide []ProvidedFile `yaml:"provide"`
 
-	// Dir is the lab's folder inside the embedded tree ("" for a file lab).
+	// SelfCheck is the quick self-check `daemonlab labs get` suggests
+	// (default: daemonlab check for a host lab, systemd-analyze verify of
+	// the unit for a container lab).
+	SelfCheck string `yaml:"self_check"`
+	// MaxScoreStated is the optional max_score: when present, the points
+	// of the checks must sum to it.
+	MaxScoreStated *float64 `yaml:"max_score"`
+
+	// Dir is the lab's folder inside FS ("" for a file lab).
 	Dir string `yaml:"-"`
+	// FS holds the lab's folder: the embedded tree for a bundled lab, the
+	// teacher's directory otherwise (nil for a file lab).
+	FS fs.FS `yaml:"-"`
+	// Origin is "bundled" or the teacher's labs directory it came from.
+	Origin string `yaml:"-"`
+	// Overrides is set when a teacher's lab replaces the bundled one.
+	Overrides bool `yaml:"-"`
 }
+
+// OriginBundled marks the labs embedded in the binary.
+const OriginBundled = "bundled"
 
 // PlanService grades a systemd service: unit, enable, start, Type=,
 // restart, reload, journal, stop, and the running daemon.
@@ -185,25 +208,25 @@ func (s *Spec) Points(id string) (CheckSpec, bool) {
 
 // Assignment returns the lab's assignment text.
 func (s *Spec) Assignment() string {
-	if s.Dir == "" {
+	if s.FS == nil {
 		return ""
 	}
-	data, _ := files.ReadFile(path.Join(s.Dir, "README.md"))
+	data, _ := fs.ReadFile(s.FS, path.Join(s.Dir, "README.md"))
 	return string(data)
 }
 
 // Starter returns the lab's starter files, by name.
 func (s *Spec) Starter() (map[string][]byte, error) {
 	out := map[string][]byte{}
-	if s.Dir == "" {
+	if s.FS == nil {
 		return out, nil
 	}
 	root := path.Join(s.Dir, "starter")
-	err := fs.WalkDir(files, root, func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(s.FS, root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		data, err := files.ReadFile(p)
+		data, err := fs.ReadFile(s.FS, p)
 		out[strings.TrimPrefix(p, root+"/")] = data
 		return err
 	})
@@ -212,18 +235,120 @@ func (s *Spec) Starter() (map[string][]byte, error) {
 
 // Parse reads and validates a spec. The profile starts from the default
 // profile: a spec states only what it changes.
-func Parse(data []byte) (*Spec, error) {
+func Parse(data []byte) (*Spec, error) { return ParseFile("lab.yaml", data) }
+
+// ParseFile is Parse for a named file: a problem is reported as
+// FILE:LINE: message.
+func ParseFile(name string, data []byte) (*Spec, error) {
 	s := &Spec{Profile: checker.DefaultProfile()}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(s); err != nil {
-		return nil, fmt.Errorf("lab spec: %w", err)
+		return nil, yamlError(name, data, err)
 	}
 	s.applyDefaults()
 	if err := s.Validate(); err != nil {
+		var se *SpecError
+		if errors.As(err, &se) {
+			var root yaml.Node
+			if yaml.Unmarshal(data, &root) == nil {
+				if line := lineOf(&root, se.Path); line > 0 {
+					return nil, fmt.Errorf("%s:%d: %s", name, line, se.Msg)
+				}
+			}
+			return nil, fmt.Errorf("%s: %s", name, se.Msg)
+		}
 		return nil, err
 	}
 	return s, nil
+}
+
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// yamlError turns the YAML library's "line N: msg" into "FILE:N: msg" (the
+// first problem only: one line).
+func yamlError(name string, data []byte, err error) error {
+	msgs := []string{err.Error()}
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msgs = te.Errors
+	}
+	m := strings.TrimSpace(msgs[0])
+	if sub := yamlLine.FindStringSubmatch(m); sub != nil {
+		return fmt.Errorf("%s:%s: %s", name, sub[1], sub[2])
+	}
+	// a value's own parser (a duration, a umask) knows no line: find the
+	// value it quotes
+	if q := quoted.FindStringSubmatch(m); q != nil {
+		var root yaml.Node
+		if yaml.Unmarshal(data, &root) == nil {
+			if line := scalarLine(&root, q[1]); line > 0 {
+				return fmt.Errorf("%s:%d: %s", name, line, m)
+			}
+		}
+	}
+	return fmt.Errorf("%s: lab spec: %s", name, m)
+}
+
+var quoted = regexp.MustCompile(`"([^"]*)"`)
+
+// scalarLine is the line of the first scalar whose value is v.
+func scalarLine(n *yaml.Node, v string) int {
+	if n.Kind == yaml.ScalarNode && n.Value == v {
+		return n.Line
+	}
+	for _, c := range n.Content {
+		if line := scalarLine(c, v); line > 0 {
+			return line
+		}
+	}
+	return 0
+}
+
+// SpecError is a problem of a spec at a path of keys and indexes
+// ("checks.3.points"), which ParseFile turns into a line.
+type SpecError struct {
+	Path string
+	Msg  string
+}
+
+func (e *SpecError) Error() string { return e.Msg }
+
+// lineOf finds the line of a dotted path in a YAML document (the deepest
+// node found: a bad element of a list points at that element).
+func lineOf(n *yaml.Node, p string) int {
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	if p == "" {
+		return line
+	}
+	for _, key := range strings.Split(p, ".") {
+		switch n.Kind {
+		case yaml.MappingNode:
+			found := false
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == key {
+					line, n, found = n.Content[i].Line, n.Content[i+1], true
+					break
+				}
+			}
+			if !found {
+				return line
+			}
+		case yaml.SequenceNode:
+			i, err := strconv.Atoi(key)
+			if err != nil || i < 0 || i >= len(n.Content) {
+				return line
+			}
+			n = n.Content[i]
+			line = n.Line
+		default:
+			return line
+		}
+	}
+	return line
 }
 
 func (s *Spec) applyDefaults() {
@@ -250,23 +375,24 @@ func (s *Spec) applyDefaults() {
 
 // Validate reports the first problem of a spec.
 func (s *Spec) Validate() error {
-	errf := func(format string, a ...any) error {
-		return fmt.Errorf("lab %s: %s", s.ID, fmt.Sprintf(format, a...))
+	errAt := func(p, format string, a ...any) error {
+		return &SpecError{Path: p, Msg: fmt.Sprintf("lab %s: %s", s.ID, fmt.Sprintf(format, a...))}
 	}
+	errf := func(format string, a ...any) error { return errAt("", format, a...) }
 	if s.ID == "" || s.Title == "" {
-		return fmt.Errorf("lab spec: id and title are required")
+		return &SpecError{Msg: "lab spec: id and title are required"}
 	}
 	switch s.Tier {
 	case TierHost:
 	case TierContainer:
 		if s.Plan == PlanService && (!strings.HasSuffix(s.Unit, ".service") || strings.Contains(s.Unit, "/")) {
-			return errf("unit %q must be a NAME.service file name", s.Unit)
+			return errAt("unit", "unit %q must be a NAME.service file name", s.Unit)
 		}
 		if s.Binary == "" || strings.Contains(s.Binary, "/") {
-			return errf("binary %q must be a plain file name", s.Binary)
+			return errAt("binary", "binary %q must be a plain file name", s.Binary)
 		}
 	default:
-		return errf("tier %q is not host or container", s.Tier)
+		return errAt("tier", "tier %q is not host or container", s.Tier)
 	}
 	if len(s.Checks) == 0 {
 		return errf("no checks")
@@ -290,28 +416,38 @@ func (s *Spec) Validate() error {
 		}
 	}
 	seen := map[string]bool{}
-	for _, c := range s.Checks {
+	for i, c := range s.Checks {
+		at := fmt.Sprintf("checks.%d.", i)
 		if _, ok := catalogue.Lookup(c.ID); !ok {
-			return errf("unknown check %q", c.ID)
+			return errAt(at+"id", "unknown check %q (daemonlab explain lists them)", c.ID)
 		}
 		if seen[c.ID] {
-			return errf("check %q listed twice", c.ID)
+			return errAt(at+"id", "check %q listed twice", c.ID)
 		}
 		seen[c.ID] = true
 		if c.Points < 0 {
-			return errf("check %q has negative points", c.ID)
+			return errAt(at+"points", "check %q has negative points", c.ID)
 		}
+	}
+	if s.MaxScoreStated != nil && math.Abs(*s.MaxScoreStated-s.MaxScore()) > 1e-9 {
+		return errAt("max_score", "the points of the checks sum to %g, not max_score %g", s.MaxScore(), *s.MaxScoreStated)
 	}
 	for _, l := range s.Languages {
 		if l != "c" && l != "go" && l != "python" {
-			return errf("language %q is not c, go or python", l)
+			return errAt("languages", "language %q is not c, go or python", l)
 		}
 	}
 	if err := s.Profile.Validate(); err != nil {
-		return errf("%v", err)
+		at := "profile"
+		if m := profileField.FindStringSubmatch(err.Error()); m != nil {
+			at += "." + m[1]
+		}
+		return errAt(at, "%v", err)
 	}
 	return nil
 }
+
+var profileField = regexp.MustCompile(`^profile (\w+):`)
 
 func slicesOf(files []InstallFile) []string {
 	out := make([]string, len(files))
@@ -321,13 +457,30 @@ func slicesOf(files []InstallFile) []string {
 	return out
 }
 
-// List returns every embedded lab, ordered by id.
+// EnvLabsDir names the environment variable that adds teachers' labs
+// directories (several separated by ':'), like --labs-dir.
+const EnvLabsDir = "DAEMONLAB_LABS_DIR"
+
+// Dirs are the teachers' labs directories: those of EnvLabsDir.
+func Dirs() []string {
+	var out []string
+	for _, d := range filepath.SplitList(os.Getenv(EnvLabsDir)) {
+		if d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// List returns every lab, ordered by id: the bundled ones, then those of
+// the teachers' labs directories (Dirs), a teacher's lab replacing the
+// bundled lab of the same id.
 func List() ([]*Spec, error) {
 	entries, err := fs.ReadDir(files, ".")
 	if err != nil {
 		return nil, err
 	}
-	var out []*Spec
+	byID := map[string]*Spec{}
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
@@ -336,26 +489,94 @@ func List() ([]*Spec, error) {
 		if err != nil {
 			continue
 		}
-		s, err := Parse(data)
+		s, err := ParseFile(path.Join("labs", e.Name(), "lab.yaml"), data)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", e.Name(), err)
+			return nil, err
 		}
-		s.Dir = e.Name()
+		s.Dir, s.FS, s.Origin = e.Name(), files, OriginBundled
+		byID[s.ID] = s
+	}
+	for _, dir := range Dirs() {
+		teacher, err := ListDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range teacher {
+			if old, ok := byID[s.ID]; ok && old.Origin == OriginBundled {
+				s.Overrides = true
+			}
+			byID[s.ID] = s
+		}
+	}
+	out := make([]*Spec, 0, len(byID))
+	for _, s := range byID {
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
 }
 
-// Load finds a lab by id ("04", "4") or reads a spec file when given a
-// path (an instructor's own lab).
+// ListDir reads a teacher's labs directory: one folder per lab, each with
+// lab.yaml, README.md and starter/ (the bundled labs' structure), or a
+// single lab folder itself.
+func ListDir(dir string) ([]*Spec, error) {
+	if _, err := os.Stat(filepath.Join(dir, "lab.yaml")); err == nil {
+		s, err := LoadDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		return []*Spec{s}, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("labs directory: %w", err)
+	}
+	var out []*Spec
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, e.Name(), "lab.yaml")); err != nil {
+			continue
+		}
+		s, err := LoadDir(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		s.Origin = dir
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// LoadDir reads the lab folder dir (lab.yaml, README.md, starter/).
+func LoadDir(dir string) (*Spec, error) {
+	name := filepath.Join(dir, "lab.yaml")
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("reading lab: %w", err)
+	}
+	s, err := ParseFile(name, data)
+	if err != nil {
+		return nil, err
+	}
+	s.Dir, s.FS, s.Origin = ".", os.DirFS(dir), dir
+	return s, nil
+}
+
+// Load finds a lab by id ("04", "4"), reads a lab folder (a directory
+// with lab.yaml) or a spec file when given a path (an instructor's own
+// lab).
 func Load(ref string) (*Spec, error) {
 	if strings.Contains(ref, "/") || strings.HasSuffix(ref, ".yaml") || strings.HasSuffix(ref, ".yml") {
+		if st, err := os.Stat(ref); err == nil && st.IsDir() {
+			return LoadDir(ref)
+		}
 		data, err := os.ReadFile(ref)
 		if err != nil {
 			return nil, fmt.Errorf("reading lab file: %w", err)
 		}
-		return Parse(data)
+		return ParseFile(ref, data)
 	}
 	all, err := List()
 	if err != nil {

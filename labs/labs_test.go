@@ -3,6 +3,7 @@ package labs
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/daemonlab/daemonlab/checker"
@@ -41,7 +42,7 @@ func TestBadSpecs(t *testing.T) {
 		"bad duration":      {"id: x\ntitle: t\ntier: host\ndeadlines: {build: soon}\nchecks: [{id: cwd}]\n", "duration"},
 		"bad umask":         {"id: x\ntitle: t\ntier: host\nprofile: {umask: [\"999\"]}\nchecks: [{id: cwd}]\n", "umask"},
 		"bad session":       {"id: x\ntitle: t\ntier: host\nprofile: {session: sometimes}\nchecks: [{id: cwd}]\n", "session"},
-		"not yaml":          {"{{{", "lab spec"},
+		"not yaml":          {"{{{", "lab.yaml:1:"},
 		"twice":             {"id: x\ntitle: t\ntier: host\nchecks: [{id: cwd}, {id: cwd}]\n", "twice"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -62,4 +63,106 @@ func TestLoadFileAndUnknownLab(t *testing.T) {
 	assert.ErrorContains(t, err, "no lab")
 	_, err = Load(filepath.Join(t.TempDir(), "missing.yaml"))
 	assert.ErrorContains(t, err, "reading lab file")
+}
+
+// TestErrorsHaveFileAndLine: a lab whose points do not sum to its stated
+// maximum, that names an unknown check or has an unknown field is refused
+// with FILE:LINE.
+func TestErrorsHaveFileAndLine(t *testing.T) {
+	head := "id: \"90\"\ntitle: t\ntier: host\n"
+	for name, tt := range map[string]struct{ spec, want string }{
+		"max_score":     {head + "max_score: 10\nchecks:\n  - {id: cwd, points: 3}\n  - {id: umask, points: 3}\n", "lab.yaml:4: lab 90: the points of the checks sum to 6, not max_score 10"},
+		"unknown check": {head + "checks:\n  - {id: cwd, points: 3}\n  - {id: nope, points: 3}\n", "lab.yaml:6: lab 90: unknown check \"nope\""},
+		"unknown field": {head + "checks:\n  - {id: cwd, points: 3, hiden: true}\n", "lab.yaml:5: field hiden not found"},
+		"top field":     {head + "bogus: 1\nchecks: [{id: cwd}]\n", "lab.yaml:4: field bogus not found"},
+		"duration":      {head + "deadlines:\n  build: soon\nchecks: [{id: cwd}]\n", "lab.yaml:5: bad duration \"soon\""},
+		"profile":       {head + "profile:\n  umask: [\"0\"]\n  session: sometimes\nchecks: [{id: cwd}]\n", "lab.yaml:6: lab 90: profile session: \"sometimes\""},
+		"negative":      {head + "checks:\n  - id: cwd\n    points: -1\n", "lab.yaml:6: lab 90: check \"cwd\" has negative points"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ParseFile("lab.yaml", []byte(tt.spec))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), "\n", "one line")
+		})
+	}
+	s, err := Parse([]byte(head + "max_score: 6\nchecks: [{id: cwd, points: 3}, {id: umask, points: 3}]\n"))
+	require.NoError(t, err)
+	assert.Equal(t, 6.0, s.MaxScore())
+}
+
+// TestTeacherLabsDir: a teacher's labs directory adds labs and overrides
+// a bundled lab of the same id; a broken teacher's lab is refused with its
+// file and line.
+func TestTeacherLabsDir(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(folder, spec string) {
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, folder, "starter"), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, folder, "lab.yaml"), []byte(spec), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, folder, "README.md"), []byte("# "+folder+"\n"), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, folder, "starter", "mydaemon.c"), []byte("int main(void){return 0;}\n"), 0o644))
+	}
+	bundled, err := Load("04")
+	require.NoError(t, err)
+	data, err := os.ReadFile(filepath.Join("04-systemd-service", "lab.yaml"))
+	require.NoError(t, err)
+	mk("04-mine", strings.Replace(string(data), "{id: restart, points: 15}", "{id: restart, points: 40}", 1))
+	mk("42-extra", "id: \"42\"\ntitle: extra\ntier: host\nchecks: [{id: cwd, points: 3}]\n")
+	t.Setenv(EnvLabsDir, dir)
+	all, err := List()
+	require.NoError(t, err)
+	byID := map[string]*Spec{}
+	for _, s := range all {
+		byID[s.ID] = s
+	}
+	require.Contains(t, byID, "42")
+	assert.Equal(t, dir, byID["42"].Origin)
+	assert.False(t, byID["42"].Overrides)
+	mine := byID["04"]
+	assert.True(t, mine.Overrides)
+	assert.Equal(t, bundled.MaxScore()+25, mine.MaxScore())
+	assert.Equal(t, "# 04-mine\n", mine.Assignment())
+	starter, err := mine.Starter()
+	require.NoError(t, err)
+	assert.Contains(t, starter, "mydaemon.c")
+	assert.Equal(t, OriginBundled, byID["05"].Origin)
+
+	// check picks up a host lab's marker, not a container lab's
+	folder := t.TempDir()
+	_, err = byID["42"].Get(folder)
+	require.NoError(t, err)
+	assert.Equal(t, "42", HostLabHere(folder))
+	assert.Equal(t, "daemonlab check ./PROGRAM", byID["42"].QuickCheck())
+	folder = t.TempDir()
+	_, err = mine.Get(folder)
+	require.NoError(t, err)
+	assert.Equal(t, "", HostLabHere(folder))
+	assert.Equal(t, "systemd-analyze verify ./mydaemon.service", mine.QuickCheck())
+
+	mk("43-bad", "id: \"43\"\ntitle: bad\ntier: host\nchecks:\n  - {id: cwd, points: 3}\n  - {id: nope}\n")
+	_, err = List()
+	assert.ErrorContains(t, err, filepath.Join(dir, "43-bad", "lab.yaml")+":6: lab 43: unknown check \"nope\"")
+}
+
+func TestGetWritesStarterAndMarker(t *testing.T) {
+	lab, err := Load("04")
+	require.NoError(t, err)
+	dir := filepath.Join(t.TempDir(), "lab-04")
+	names, err := lab.Get(dir)
+	require.NoError(t, err)
+	assert.Equal(t, []string{MarkerFile, "README.md", "mydaemon.c", "mydaemon.service"}, names)
+	id, ok, err := ReadMarker(dir)
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, "04", id)
+	before, _ := os.ReadFile(filepath.Join(dir, "mydaemon.c"))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "mydaemon.c"), []byte("mine"), 0o644))
+	_, err = lab.Get(dir)
+	assert.ErrorIs(t, err, ErrExists)
+	after, _ := os.ReadFile(filepath.Join(dir, "mydaemon.c"))
+	assert.Equal(t, "mine", string(after), "nothing overwritten")
+	assert.NotEqual(t, before, after)
+	_, ok, err = ReadMarker(t.TempDir())
+	assert.NoError(t, err)
+	assert.False(t, ok)
 }

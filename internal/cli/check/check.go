@@ -156,6 +156,9 @@ killed at the end, also on failure and on Ctrl-C.
 // profile applies the flags to the default profile.
 func (o *Options) profile() (checker.Profile, error) {
 	p := checker.DefaultProfile()
+	if o.Lab == "" {
+		o.Lab = labs.HostLabHere(".") // a folder written by `daemonlab labs get`
+	}
 	if o.Lab != "" {
 		lab, err := labs.Load(o.Lab)
 		if err != nil {

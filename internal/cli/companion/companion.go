@@ -52,3 +52,22 @@ func NewCmdStub(name, short string) *cobra.Command {
 		},
 	}
 }
+
+// NewCmdStubArgs is NewCmdStub for a nested command: it runs the companion
+// with argv (e.g. "labs", "validate") followed by the arguments.
+func NewCmdStubArgs(use, short string, argv ...string) *cobra.Command {
+	return &cobra.Command{
+		Use:                use,
+		Short:              short,
+		DisableFlagParsing: true,
+		RunE: func(_ *cobra.Command, args []string) error {
+			bin, err := Locate()
+			if err != nil {
+				return cmdutil.Infra(err)
+			}
+			full := append(append([]string{bin}, argv...), args...)
+			err = syscall.Exec(bin, full, os.Environ())
+			return cmdutil.Infra(errors.Join(errors.New("running "+bin), err))
+		},
+	}
+}

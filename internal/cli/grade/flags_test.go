@@ -6,6 +6,7 @@ import (
 
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
 	"github.com/daemonlab/daemonlab/internal/iostreams"
+	"github.com/daemonlab/daemonlab/labs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -34,8 +35,9 @@ func TestClassFlags(t *testing.T) {
 	assert.Equal(t, []string{"junit"}, formats)
 
 	for _, bad := range [][]string{
-		{"--lab", "04"},                             // no submission
-		{"--lab", "04", "sub", "--resume"},          // class flag without --class
+		{"--lab", "04"},                    // no submission
+		{},                                 // no lab marker here
+		{"--lab", "04", "sub", "--resume"}, // class flag without --class
 		{"--lab", "04", "--class", "subs", "extra"}, // both
 		{"--lab", "04", "--class", "subs", "--shard", "4/3"},
 		{"--lab", "04", "--class", "subs", "-j", "0"},
@@ -62,4 +64,26 @@ func TestSingleSubmissionFlags(t *testing.T) {
 	specs, err := cmdutil.ResolveReports(o.Format, o.Output, o.Reports)
 	require.NoError(t, err)
 	assert.Equal(t, []cmdutil.ReportSpec{{Format: "github"}, {Format: "junit", Path: "r.xml"}}, specs)
+}
+
+func TestMarkerFindsTheLab(t *testing.T) {
+	dir := t.TempDir()
+	lab, err := labs.Load("04")
+	require.NoError(t, err)
+	_, err = lab.Get(dir)
+	require.NoError(t, err)
+	o, err := parse(t, dir)
+	require.NoError(t, err)
+	assert.Equal(t, "04", o.Lab)
+	assert.Equal(t, dir, o.Submission)
+
+	t.Chdir(dir)
+	o, err = parse(t)
+	require.NoError(t, err)
+	assert.Equal(t, "04", o.Lab)
+	assert.Equal(t, ".", o.Submission)
+
+	o, err = parse(t, "--lab", "05", ".")
+	require.NoError(t, err)
+	assert.Equal(t, "05", o.Lab, "--lab wins over the marker")
 }

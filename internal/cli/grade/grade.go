@@ -47,7 +47,7 @@ type Options struct {
 func NewCmdGrade(ios *iostreams.IOStreams, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{IO: ios}
 	cmd := &cobra.Command{
-		Use:   "grade --lab ID DIR",
+		Use:   "grade [--lab ID] [DIR]",
 		Short: "Grade a submission inside a fresh systemd container",
 		Long: `Grade one submission of a container lab: copy it into a fresh systemd
 container, build it, install the binary and the unit, then judge the unit
@@ -58,7 +58,8 @@ The result is always complete: a step that could not run is an error worth
 0 points. Exit codes: 0 full marks, 1 points lost, 2 bad input, 3 the
 submission could not be graded (build failed or timed out), 4 no container
 engine (not gradable).`,
-		Example: `  daemonlab grade --lab 04 ./submission
+		Example: `  daemonlab grade                  # in a folder written by daemonlab labs get
+  daemonlab grade --lab 04 ./submission
   daemonlab grade --lab 05 ./submission --json result.json
   daemonlab grade --lab 04 . --format github          # in GitHub Actions
   daemonlab grade --lab 04 ./submission --report text --report junit:report.xml
@@ -66,6 +67,10 @@ engine (not gradable).`,
   daemonlab grade --lab 04 --class ./submissions --shard 1/3 --out results-1`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if args, err = opts.fromMarker(args); err != nil {
+				return err
+			}
 			if opts.Lab == "" {
 				return cmdutil.BadInput("--lab is required (see daemonlab labs)")
 			}
@@ -93,6 +98,32 @@ engine (not gradable).`,
 	f.StringVar(&opts.HiddenVisibility, "hidden-visibility", "hidden", "Gradescope visibility of hidden checks: hidden, after_due_date or after_published")
 	addClassFlags(f, opts)
 	return cmd
+}
+
+// fromMarker fills in --lab and the submission from the marker file
+// `daemonlab labs get` writes: `daemonlab grade` with no arguments in a
+// lab folder grades that folder against its lab; `daemonlab grade DIR`
+// finds the lab in DIR.
+func (o *Options) fromMarker(args []string) ([]string, error) {
+	if o.Lab != "" || o.Class != "" {
+		return args, nil
+	}
+	dir := "."
+	if len(args) == 1 {
+		dir = args[0]
+	}
+	id, ok, err := labs.ReadMarker(dir)
+	if err != nil {
+		return args, cmdutil.BadInput("%v", err)
+	}
+	if !ok {
+		if len(args) == 0 {
+			return args, cmdutil.BadInput("no lab here: give --lab ID DIR, or run daemonlab labs get ID first")
+		}
+		return args, nil
+	}
+	o.Lab = id
+	return []string{dir}, nil
 }
 
 // writerOptions are the report writers' options from the flags. Findings

@@ -7,6 +7,8 @@ import (
 
 	"github.com/daemonlab/daemonlab/internal/cli/grade"
 	"github.com/daemonlab/daemonlab/internal/cli/image"
+	"github.com/daemonlab/daemonlab/internal/cli/labs"
+	"github.com/daemonlab/daemonlab/internal/cli/labvalidate"
 	"github.com/daemonlab/daemonlab/internal/cli/sandbox"
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
 	"github.com/daemonlab/daemonlab/internal/iostreams"
@@ -16,7 +18,11 @@ import (
 // NewCmdRoot builds the daemonlab-grade command tree.
 func NewCmdRoot(ios *iostreams.IOStreams) *cobra.Command {
 	cmd := cmdutil.NewRoot(ios, "daemonlab-grade")
+	labs.AddLabsDirFlag(cmd)
 	cmd.AddCommand(grade.NewCmdGrade(ios, nil))
+	labsCmd := &cobra.Command{Use: "labs", Short: "Prove labs (validate)"}
+	labsCmd.AddCommand(labvalidate.NewCmdValidate(ios))
+	cmd.AddCommand(labsCmd)
 	cmd.AddCommand(image.NewCmdImage(ios))
 	cmd.AddCommand(sandbox.NewCmdSandbox(ios))
 	return cmd

@@ -20,6 +20,7 @@ import (
 // stubs that hand over to daemonlab-grade.
 func NewCmdRoot(ios *iostreams.IOStreams) *cobra.Command {
 	cmd := cmdutil.NewRoot(ios, "daemonlab")
+	labs.AddLabsDirFlag(cmd)
 	cmd.AddCommand(check.NewCmdCheck(ios, nil))
 	cmd.AddCommand(explain.NewCmdExplain(ios))
 	cmd.AddCommand(compare.NewCmdCompare(ios))
