@@ -232,10 +232,9 @@ func tryWay(ctx context.Context, w Way, bash, prog, cmd string, o Options) Row {
 	<-drained
 	select {
 	case <-exited:
-	case <-time.After(2 * time.Second):
+	case <-time.After(10 * o.Settle):
 	}
-	time.Sleep(o.Settle)
-	row.SurvivesHangup = target.alive(o.Proc)
+	row.SurvivesHangup = survives(o.Proc, target, o.Settle)
 	if row.SurvivesHangup {
 		row.Output = describe(o.Proc, target.pid, 1, dir)
 	} else {
@@ -245,6 +244,30 @@ func tryWay(ctx context.Context, w Way, bash, prog, cmd string, o Options) Row {
 		}
 	}
 	return row
+}
+
+// survives tells whether id outlives the hang-up. It must stay alive for
+// settle with no unblocked signal left pending: on a loaded machine the
+// SIGHUP bash passed on may not have been acted upon yet when settle is up,
+// so the wait goes on (up to ten times settle) while one is pending.
+func survives(fs procfs.FS, id identity, settle time.Duration) bool {
+	quiet := time.Now().Add(settle)
+	limit := time.Now().Add(10 * settle)
+	for {
+		if !id.alive(fs) {
+			return false
+		}
+		now := time.Now()
+		if now.After(limit) {
+			return true
+		}
+		if now.After(quiet) {
+			if s, err := fs.Status(id.pid); err == nil && (s.SigPnd|s.ShdPnd)&^s.SigBlk == 0 {
+				return true
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // observe fills the process facts of a row.
