@@ -54,11 +54,15 @@ func newOwnCgroup(ctx context.Context) (*ownCgroup, error) {
 }
 
 // prepare creates the container's cgroup directory and points the bind
-// source at it. The grader must run as root on the engine's host.
+// source at it (idempotent: a reboot prepares again). The grader must run as root on the engine's host.
 func (cg *ownCgroup) prepare(id string) error {
 	cg.dir = filepath.Join(cg.root, cg.parent, id)
 	if err := os.MkdirAll(cg.dir, 0o755); err != nil {
 		return fmt.Errorf("prepare the container's systemd cgroup (the grader must run as root on the engine's host): %w", err)
+	}
+	// Again on a reboot: the engine removed the directory at the stop.
+	if t, err := os.Readlink(cg.link); err == nil && t == cg.dir {
+		return nil
 	}
 	return os.Symlink(cg.dir, cg.link)
 }

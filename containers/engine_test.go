@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/stretchr/testify/assert"
 	"io"
 	"os"
 	"path/filepath"
@@ -460,4 +461,49 @@ func listDir(t *testing.T, dir string) []string {
 		names = append(names, e.Name())
 	}
 	return names
+}
+
+// TestReboot: a reboot stops everything, empties RAM (/run, /tmp), keeps the
+// disk (/var, /etc/systemd/system, /root, /usr/local/bin) with owners and
+// modes, and boots systemd again, which starts what was enabled.
+func TestReboot(t *testing.T) {
+	c := start(t, Options{Rebootable: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	unit := "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo $$ >> /var/lib/boots; touch /run/booted'\n[Install]\nWantedBy=multi-user.target\n"
+	if err := c.WriteFile(ctx, "/etc/systemd/system/atboot.service", []byte(unit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, c, 10*time.Second, "systemctl", "enable", "atboot.service")
+	run(t, c, 10*time.Second, "/bin/sh", "-c", "echo kept > /root/note; chown nobody:nogroup /root/note; chmod 0600 /root/note; touch /tmp/ram /run/ram; sleep 1000 & echo $! > /var/lib/sleeper")
+	pid1 := run(t, c, 10*time.Second, "stat", "-c", "%Z", "/proc/1").Output
+
+	begin := time.Now()
+	if err := c.Reboot(ctx); err != nil {
+		t.Fatalf("Reboot: %v", err)
+	}
+	t.Logf("reboot took %s", time.Since(begin).Round(time.Millisecond))
+	if c.SystemState != "running" && c.SystemState != "degraded" {
+		t.Fatalf("after the reboot systemd is %q", c.SystemState)
+	}
+	assert.NotEqual(t, pid1, run(t, c, 10*time.Second, "stat", "-c", "%Z", "/proc/1").Output, "PID 1 is a new process")
+	assert.Equal(t, "kept\n", run(t, c, 10*time.Second, "cat", "/root/note").Output)
+	assert.Equal(t, "nobody 600\n", run(t, c, 10*time.Second, "stat", "-c", "%U %a", "/root/note").Output)
+	assert.Equal(t, 1, run(t, c, 10*time.Second, "test", "-e", "/tmp/ram").ExitCode, "/tmp is RAM")
+	assert.Equal(t, 1, run(t, c, 10*time.Second, "test", "-e", "/run/ram").ExitCode, "/run is RAM")
+	assert.Equal(t, 0, run(t, c, 10*time.Second, "test", "-e", "/run/booted").ExitCode, "the enabled unit ran at boot")
+	assert.Equal(t, 1, run(t, c, 10*time.Second, "/bin/sh", "-c", "kill -0 $(cat /var/lib/sleeper)").ExitCode, "nothing of the first boot runs")
+	// the image's own content of the writable paths is there too
+	assert.Equal(t, 0, run(t, c, 10*time.Second, "test", "-x", "/var/lib/dpkg").ExitCode)
+	// and a second reboot works as the first
+	if err := c.Reboot(ctx); err != nil {
+		t.Fatalf("second Reboot: %v", err)
+	}
+	// enabled after the first boot: it ran at the second and the third
+	assert.Equal(t, 2, strings.Count(run(t, c, 10*time.Second, "cat", "/var/lib/boots").Output, "\n"), "the unit ran at each boot")
+
+	t.Run("not rebootable", func(t *testing.T) {
+		plain := start(t, Options{})
+		assert.ErrorIs(t, plain.Reboot(ctx), ErrNotRebootable)
+	})
 }

@@ -78,6 +78,9 @@ type Options struct {
 	// ReadOnly binds host paths read-only: container path -> host path (the
 	// grader's checker, a Go toolchain). Nothing else of the host is mounted.
 	ReadOnly map[string]string
+	// Rebootable lets Reboot restart the container as a machine reboots:
+	// its boot script waits at a gate for the grader (reboot.go).
+	Rebootable bool
 	// Plain runs Cmd (default: sleep forever) instead of systemd and skips
 	// the readiness wait: the build container.
 	Plain bool
@@ -243,6 +246,9 @@ func Start(ctx context.Context, opts Options) (*Container, error) {
 		testcontainers.WithConfigModifier(func(cfg *container.Config) {
 			cfg.StopSignal = stopSignal
 			cfg.Env = append(cfg.Env, "container=docker")
+			if opts.Rebootable {
+				cfg.Env = append(cfg.Env, "DAEMONLAB_BOOT_GATE=1")
+			}
 			cfg.Tty = false
 		}),
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) { hostConfig(hc, opts, cg) }),
@@ -275,6 +281,12 @@ func Start(ctx context.Context, opts Options) (*Container, error) {
 	TrackForCleanup(c)
 	go c.watchdog(opts.MaxLifetime - time.Since(begin))
 
+	if opts.Rebootable {
+		if err := c.openGate(ctx, "fresh"); err != nil {
+			_ = c.Terminate(ctx)
+			return nil, err
+		}
+	}
 	if !opts.Plain {
 		if err := c.waitReady(ctx, begin.Add(opts.StartTimeout)); err != nil {
 			_ = c.Terminate(ctx)

@@ -225,6 +225,8 @@ func (g *grader) run(ctx context.Context) Outcome {
 			copts.Writable[p] = "size=16m,mode=0755"
 		}
 	}
+	// Lab 08 reboots its container to see cron's @reboot job run.
+	copts.Rebootable = g.lab.Plan == "timer"
 	if copts.MaxLifetime == 0 {
 		copts.MaxLifetime = g.lab.Deadlines.Total.Duration + 30*time.Second
 	}
