@@ -475,6 +475,9 @@ type journalEntry struct {
 	Identifier string `json:"SYSLOG_IDENTIFIER"`
 	PID        string `json:"_PID"`
 	Message    any    `json:"MESSAGE"`
+	// Unit is journald's attribution by the sender's cgroup; empty when
+	// the sender was gone before journald read its /proc entry.
+	Unit string `json:"_SYSTEMD_UNIT"`
 }
 
 func (e journalEntry) text() string {
@@ -500,8 +503,14 @@ var errJournal = errors.New("journalctl could not run")
 
 // journalEntries reads the unit's journal lines after cursor (all when "").
 func (g *grader) journalEntries(ctx context.Context, after string) ([]journalEntry, error) {
-	args := []string{"/usr/bin/journalctl", "-u", g.lab.Unit, "-o", "json", "--no-pager",
-		"--output-fields=MESSAGE,_PID,SYSLOG_IDENTIFIER,__CURSOR"}
+	return g.readJournal(ctx, after, "-u", g.lab.Unit)
+}
+
+// readJournal reads the journal lines that match (journalctl's arguments)
+// after cursor.
+func (g *grader) readJournal(ctx context.Context, after string, match ...string) ([]journalEntry, error) {
+	args := append([]string{"/usr/bin/journalctl", "-o", "json", "--no-pager",
+		"--output-fields=MESSAGE,_PID,SYSLOG_IDENTIFIER,_SYSTEMD_UNIT,__CURSOR"}, match...)
 	if after != "" {
 		args = append(args, "--after-cursor="+after)
 	}
