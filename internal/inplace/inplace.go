@@ -95,6 +95,8 @@ const (
 
 // Grade runs every step and returns a complete report. It fails only for
 // bad input (ErrBadSubmission) or a lab it cannot grade (ErrNeedsSystemd).
+// It makes the process a child subreaper and, at the end, kills every
+// child process it has: meant for a command that does nothing else.
 func Grade(ctx context.Context, o Options) (*report.Report, Outcome, error) {
 	start := time.Now()
 	if err := Supported(o.Lab); err != nil {
