@@ -33,6 +33,8 @@ func NewRoot(ios *iostreams.IOStreams, use string) *cobra.Command {
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &ExitError{Code: ExitBadInput, Err: err}
 	})
+	AddColorFlag(cmd, ios)
+	cmd.AddCommand(NewHelpTopicExitCodes())
 	return cmd
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/daemonlab/daemonlab/checker"
 	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/internal/launchplan"
 	"github.com/daemonlab/daemonlab/internal/submission"
 	"github.com/daemonlab/daemonlab/labs"
 	"github.com/daemonlab/daemonlab/report"
@@ -299,30 +300,7 @@ func (g *grader) limits() submission.Limits {
 // report assembles the complete result with points from the lab spec.
 func (g *grader) report(outcome Outcome) *report.Report {
 	r := &report.Report{Tool: "daemonlab", Mode: "grade", Lab: g.lab.ID, Started: g.start, Errors: g.errors, Timings: g.timings}
-	score, max := 0.0, 0.0
-	for _, cs := range g.lab.Checks {
-		c, ok := g.results[cs.ID]
-		if !ok {
-			c = checker.NewCheck(cs.ID, report.Error, "not judged", "", "", nil, true, 0)
-		}
-		// Points are earned, never given: a check that was skipped, could
-		// not be judged or could not read its data earns nothing.
-		pts := 0.0
-		if c.Status == report.Pass || c.Status == report.Warn {
-			pts = cs.Points
-		}
-		p, m := pts, cs.Points
-		c.Points, c.MaxPoints = &p, &m
-		score += pts
-		max += cs.Points
-		r.Checks = append(r.Checks, c)
-	}
-	gradable := outcome != NoInfra
-	r.Gradable = &gradable
-	r.MaxScore = &max
-	if gradable {
-		r.Score = &score
-	}
+	launchplan.Score(g.lab, g.results, outcome != NoInfra, r)
 	return r
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/internal/launchplan"
 	"github.com/daemonlab/daemonlab/internal/submission"
 	"github.com/daemonlab/daemonlab/internal/unitfile"
 	"github.com/daemonlab/daemonlab/report"
@@ -57,28 +58,13 @@ func (g *grader) exec(ctx context.Context, d time.Duration, cmd ...string) (cont
 	return g.c.Exec(ctx, cmd, containers.WithTimeout(d))
 }
 
-// buildCommand picks the build from the submission's files: its Makefile's
-// default target, else a default per language.
+// buildCommand picks the build from the submission's files (see launchplan).
 func buildCommand(sub *submission.Submission, binary string) (cmd string, goBuild bool) {
-	switch {
-	case sub.Has("Makefile") || sub.Has("makefile") || sub.Has("GNUmakefile"):
-		return "make", false
-	case sub.Has("go.mod"):
-		return fmt.Sprintf("PATH=%s/bin:$PATH go build -o %s .", goRoot, binary), true
-	case sub.Has(binary + ".c"):
-		return fmt.Sprintf("cc -O2 -Wall -o %[1]s %[1]s.c", binary), false
-	case sub.Has(binary + ".py"):
-		return fmt.Sprintf("head -1 %[1]s.py | grep -q '^#!' || { echo '%[1]s.py has no #! line'; exit 1; }; cp %[1]s.py %[1]s && chmod 0755 %[1]s", binary), false
-	}
-	return "", false
+	return launchplan.BuildCommand(sub, binary, goRoot)
 }
 
-// buildEnv keeps a Go build offline and local: no toolchain download, no
-// module proxy, caches in the container's own /tmp.
-var buildEnv = []string{
-	"HOME=/tmp", "GOCACHE=/tmp/go-cache", "GOPATH=/tmp/go", "GOTOOLCHAIN=local", "GOPROXY=off",
-	"GOFLAGS=-mod=mod -buildvcs=false", "CGO_ENABLED=0", "GOTELEMETRY=off", "GOSUMDB=off",
-}
+// buildEnv keeps a Go build offline and local.
+var buildEnv = launchplan.BuildEnv
 
 // hostGoRoot finds the grading host's Go toolchain, bound read-only into
 // the build container for Go submissions.
@@ -105,7 +91,7 @@ func (g *grader) build(ctx context.Context, sub *submission.Submission) (artifac
 	defer g.timing("build", t)
 	cmd, goBuild := buildCommand(sub, g.lab.Binary)
 	if cmd == "" {
-		g.failAll(fmt.Sprintf("nothing to build: no Makefile, %s.c, %s.py or Go module", g.lab.Binary, g.lab.Binary))
+		g.failAll(launchplan.NothingToBuild(g.lab.Binary))
 		return "", Ungradable, false
 	}
 	copts := g.o.Container

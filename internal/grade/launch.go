@@ -9,15 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/daemonlab/daemonlab/checker/catalogue"
 	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/internal/launchplan"
 	"github.com/daemonlab/daemonlab/labs"
 	"github.com/daemonlab/daemonlab/report"
 )
-
-// launchProbes are the checks of the launch plan that the checker's launch
-// mode judges by behaviour (passed to it with --probe).
-var launchProbes = []string{"ready", "single-instance", "sighup", "workers", "sigterm", "stale-pidfile"}
 
 // maxCheckerOutput caps the checker's JSON report read back from the lab
 // container.
@@ -80,43 +76,12 @@ func (g *grader) launch(ctx context.Context) {
 	g.failAll("not judged: the checker did not report it")
 }
 
-// launchTimeout bounds one launch-mode run of the checker: every probe has
-// its own deadline inside it; this is the outer one.
-func (g *grader) launchTimeout() time.Duration {
-	d := g.lab.Deadlines.Start.Duration + 2*g.lab.Deadlines.Stop.Duration + 30*time.Second
-	return min(d, g.lab.Deadlines.Total.Duration)
-}
+// launchTimeout bounds one launch-mode run of the checker.
+func (g *grader) launchTimeout() time.Duration { return launchplan.CheckerTimeout(g.lab) }
 
-// launchArgs is the checker's command line for a lab: launch mode of the
-// installed program with the lab's expectations, only the probes the lab
-// grades, and the lab's arguments.
+// launchArgs is the checker's command line for a lab (see launchplan).
 func launchArgs(lab *labs.Spec) ([]string, error) {
-	args := []string{checkerPath, "check", "/usr/local/bin/" + lab.Binary, "--lab", lab.ID, "--format", "json",
-		"--launch-timeout", lab.Deadlines.Start.Duration.String(), "--term-timeout", lab.Deadlines.Stop.Duration.String()}
-	var probes []string
-	for _, id := range launchProbes {
-		if _, graded := lab.Points(id); graded {
-			probes = append(probes, id)
-		}
-	}
-	if len(probes) == 0 {
-		args = append(args, "--no-probes")
-	} else {
-		args = append(args, "--probe", strings.Join(probes, ","))
-	}
-	for _, c := range lab.Checks {
-		if _, ok := catalogue.Lookup(c.ID); !ok {
-			return nil, fmt.Errorf("lab %s: unknown check %q", lab.ID, c.ID)
-		}
-	}
-	if lab.Launch.ReloadTouch != "" {
-		args = append(args, "--reload-touch", lab.Launch.ReloadTouch)
-	}
-	if lab.Launch.ReloadExpect != "" {
-		args = append(args, "--reload-expect", lab.Launch.ReloadExpect)
-	}
-	args = append(args, "--")
-	return append(args, lab.Launch.Args...), nil
+	return launchplan.CheckerArgs(checkerPath, "/usr/local/bin/"+lab.Binary, lab.ID, lab)
 }
 
 // cappedBuffer keeps the first max bytes written to it and counts the rest.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/internal/cli/inplace"
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
 	grading "github.com/daemonlab/daemonlab/internal/grade"
 	"github.com/daemonlab/daemonlab/internal/iostreams"
@@ -36,6 +37,9 @@ type Options struct {
 	HiddenVisibility string
 
 	// Class grading (see class.go).
+	// InPlace grades a launch-mode lab on this machine (see inplace).
+	InPlace bool
+
 	Class  string
 	Jobs   int
 	Out    string
@@ -80,6 +84,9 @@ engine (not gradable).`,
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
+			if opts.InPlace {
+				return runInPlace(cmd.Context(), opts)
+			}
 			if opts.Class != "" {
 				return runClass(cmd.Context(), opts)
 			}
@@ -97,6 +104,8 @@ engine (not gradable).`,
 	f.BoolVar(&opts.ShowHidden, "show-hidden", false, "show the details of the lab's hidden checks (a teacher's view)")
 	f.StringVar(&opts.HiddenVisibility, "hidden-visibility", "hidden", "Gradescope visibility of hidden checks: hidden, after_due_date or after_published")
 	addClassFlags(f, opts)
+	f.BoolVar(&opts.InPlace, inplace.Flag, false, "grade a launch-mode lab (01–03) on this machine, a disposable sandbox such as a Gradescope container: no systemd, no Docker")
+	cmd.Long += "\n\n" + inplace.Help
 	return cmd
 }
 
@@ -188,4 +197,16 @@ func run(ctx context.Context, o *Options) error {
 		return cmdutil.ErrChecksFailed
 	}
 	return nil
+}
+
+// runInPlace is grade --in-place (internal/cli/inplace), which grades
+// without the container stack.
+func runInPlace(ctx context.Context, o *Options) error {
+	if o.Class != "" || o.Image != "" {
+		return cmdutil.BadInput("--in-place grades one submission on this machine: no --class, no --image")
+	}
+	return inplace.Run(ctx, &inplace.Options{
+		IO: o.IO, Lab: o.Lab, Submission: o.Submission, Format: o.Format, Output: o.Output, JSON: o.JSON,
+		Reports: o.Reports, ShowHidden: o.ShowHidden, HiddenVisibility: o.HiddenVisibility, Checker: o.Checker,
+	})
 }

@@ -5,11 +5,13 @@ package graderoot
 import (
 	"context"
 
+	"github.com/daemonlab/daemonlab/internal/cli/completion"
 	"github.com/daemonlab/daemonlab/internal/cli/grade"
 	"github.com/daemonlab/daemonlab/internal/cli/image"
 	"github.com/daemonlab/daemonlab/internal/cli/labs"
 	"github.com/daemonlab/daemonlab/internal/cli/labvalidate"
 	"github.com/daemonlab/daemonlab/internal/cli/sandbox"
+	"github.com/daemonlab/daemonlab/internal/cli/version"
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
 	"github.com/daemonlab/daemonlab/internal/iostreams"
 	"github.com/spf13/cobra"
@@ -25,6 +27,8 @@ func NewCmdRoot(ios *iostreams.IOStreams) *cobra.Command {
 	cmd.AddCommand(labsCmd)
 	cmd.AddCommand(image.NewCmdImage(ios))
 	cmd.AddCommand(sandbox.NewCmdSandbox(ios))
+	cmd.AddCommand(version.NewCmdVersion(ios))
+	completion.Register(cmd)
 	return cmd
 }
 

@@ -5,12 +5,16 @@ import (
 	"context"
 	"github.com/daemonlab/daemonlab/internal/cli/compare"
 
+	"github.com/daemonlab/daemonlab/internal/cli/autograder"
 	"github.com/daemonlab/daemonlab/internal/cli/check"
 	"github.com/daemonlab/daemonlab/internal/cli/companion"
+	"github.com/daemonlab/daemonlab/internal/cli/completion"
 	"github.com/daemonlab/daemonlab/internal/cli/explain"
 	"github.com/daemonlab/daemonlab/internal/cli/grades"
+	"github.com/daemonlab/daemonlab/internal/cli/inplace"
 	"github.com/daemonlab/daemonlab/internal/cli/labs"
 	"github.com/daemonlab/daemonlab/internal/cli/sysd"
+	"github.com/daemonlab/daemonlab/internal/cli/version"
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
 	"github.com/daemonlab/daemonlab/internal/iostreams"
 	"github.com/spf13/cobra"
@@ -27,9 +31,12 @@ func NewCmdRoot(ios *iostreams.IOStreams) *cobra.Command {
 	cmd.AddCommand(labs.NewCmdLabs(ios))
 	cmd.AddCommand(grades.NewCmdGrades(ios))
 	cmd.AddCommand(sysd.NewCmdSystemd(ios, nil))
-	cmd.AddCommand(companion.NewCmdStub("grade", "Grade a submission inside a fresh systemd container"))
+	cmd.AddCommand(inplace.NewCmdGradeStub(ios, "Grade a submission inside a fresh systemd container (or --in-place)"))
 	cmd.AddCommand(companion.NewCmdStub("image", "Manage the systemd base image"))
 	cmd.AddCommand(companion.NewCmdStub("sandbox", "Practise in a fresh systemd container: a root shell, the lab's starter in /lab"))
+	cmd.AddCommand(autograder.NewCmdAutograder(ios))
+	cmd.AddCommand(version.NewCmdVersion(ios))
+	completion.Register(cmd)
 	return cmd
 }
 
