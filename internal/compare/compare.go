@@ -96,8 +96,12 @@ type Options struct {
 	// hang-up.
 	Settle time.Duration
 	// OnObserve, when set, is called while the terminal is still open with
-	// the row just observed (tests check it against /proc).
+	// the row just observed (tests check it against /proc); with Jobs above
+	// 1 it may be called from several goroutines at once.
 	OnObserve func(Row)
+	// Jobs is how many ways are tried at once, each on its own terminal
+	// (default 1: one after the other).
+	Jobs int
 }
 
 type run struct {
@@ -128,19 +132,31 @@ func Run(ctx context.Context, program string, args []string, o Options) ([]Row, 
 	for _, a := range args {
 		cmd += " " + quote(a)
 	}
-	var rows []Row
+	var ways []Way
 	for _, w := range Ways {
-		if len(o.Ways) > 0 && !contains(o.Ways, w.ID) {
-			continue
+		if len(o.Ways) == 0 || contains(o.Ways, w.ID) {
+			ways = append(ways, w)
 		}
-		rows = append(rows, tryWay(ctx, w, bash, prog, cmd, o))
 	}
+	rows := make([]Row, len(ways))
+	sem := make(chan struct{}, max(o.Jobs, 1))
+	var wg sync.WaitGroup
+	for i, w := range ways {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			rows[i] = tryWay(ctx, w, bash, prog, cmd, o)
+		}()
+	}
+	wg.Wait()
 	return rows, nil
 }
 
 func tryWay(ctx context.Context, w Way, bash, prog, cmd string, o Options) Row {
 	row := Row{Way: w.ID}
-	r := &run{name: "dlcmp-" + strconv.FormatInt(time.Now().UnixNano(), 36), tools: map[string]string{}}
+	r := &run{name: "dlcmp-" + w.ID + "-" + strconv.FormatInt(time.Now().UnixNano(), 36), tools: map[string]string{}}
 	if w.Tool != "" {
 		p, err := exec.LookPath(w.Tool)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/daemonlab/daemonlab/internal/cli/companion"
 	"github.com/daemonlab/daemonlab/internal/cli/explain"
 	"github.com/daemonlab/daemonlab/internal/cli/grades"
+	"github.com/daemonlab/daemonlab/internal/cli/hangup"
 	"github.com/daemonlab/daemonlab/internal/cli/labs"
 	"github.com/daemonlab/daemonlab/internal/cli/sysd"
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
@@ -27,6 +28,7 @@ func NewCmdRoot(ios *iostreams.IOStreams) *cobra.Command {
 	cmd.AddCommand(labs.NewCmdLabs(ios))
 	cmd.AddCommand(grades.NewCmdGrades(ios))
 	cmd.AddCommand(sysd.NewCmdSystemd(ios, nil))
+	cmd.AddCommand(hangup.NewCmdHangup(ios))
 	cmd.AddCommand(companion.NewCmdStub("grade", "Grade a submission inside a fresh systemd container"))
 	cmd.AddCommand(companion.NewCmdStub("image", "Manage the systemd base image"))
 	cmd.AddCommand(companion.NewCmdStub("sandbox", "Practise in a fresh systemd container: a root shell, the lab's starter in /lab"))
