@@ -323,9 +323,16 @@ func (id identity) alive(fs procfs.FS) bool {
 	return err == nil && st.StartTicks == id.start && !st.IsZombie()
 }
 
+// kill sends SIGKILL to the process if it is still the same one, and waits
+// (a second at most) until it is gone or a zombie: nothing of a run is
+// left running when the run returns.
 func (id identity) kill(fs procfs.FS) {
-	if id.pid > 1 && id.alive(fs) {
-		_ = syscall.Kill(id.pid, syscall.SIGKILL)
+	if id.pid <= 1 || !id.alive(fs) {
+		return
+	}
+	_ = syscall.Kill(id.pid, syscall.SIGKILL)
+	for deadline := time.Now().Add(time.Second); id.alive(fs) && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -102,6 +102,13 @@ func (l LogGrowth) Grew() bool { return l.Problem == "" && l.After > l.AtHangup 
 // ran the next command, i.e. the script gave the prompt back.
 const returnMarker = "daemonlab-returned-42"
 
+// readyMarker is printed by the first line typed, once the login shell
+// reads commands.
+const readyMarker = "daemonlab-ready-36"
+
+// readyTimeout bounds the login shell's start.
+const readyTimeout = 10 * time.Second
+
 // RunScript types o.Line into an interactive login bash on a fresh
 // pseudo-terminal, waits for the prompt, hangs the terminal up (the
 // master is closed, as when a terminal window or an SSH connection goes
@@ -192,13 +199,6 @@ func RunScript(ctx context.Context, o ScriptOptions) (*ScriptResult, error) {
 		}
 	}()
 
-	// The line, then a second one that prints the marker once the shell
-	// reads it: typed ahead, as a user would.
-	begin := time.Now()
-	if _, err := ptm.Write([]byte(o.Line + "\necho daemonlab-returned-$((6*7))\n")); err != nil {
-		ptm.Close()
-		return nil, fmt.Errorf("typing into the terminal: %w", err)
-	}
 	poll := func(deadline time.Time, done func() bool) bool {
 		for {
 			if done() {
@@ -209,6 +209,23 @@ func RunScript(ctx context.Context, o ScriptOptions) (*ScriptResult, error) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+	}
+	// The login shell reads its profile first: the time the line takes is
+	// counted from the moment the shell answers.
+	if _, err := ptm.Write([]byte("echo daemonlab-ready-$((6*6))\n")); err != nil {
+		ptm.Close()
+		return nil, fmt.Errorf("typing into the terminal: %w", err)
+	}
+	if !poll(time.Now().Add(readyTimeout), func() bool { return strings.Contains(out.String(), readyMarker) }) {
+		ptm.Close()
+		return nil, fmt.Errorf("the login shell did not answer within %s: %s", readyTimeout, strings.Join(lastLines(out.String(), 3), " | "))
+	}
+	// The line, then a second one that prints the marker once the shell
+	// reads it: typed ahead, as a user would.
+	begin := time.Now()
+	if _, err := ptm.Write([]byte(o.Line + "\necho daemonlab-returned-$((6*7))\n")); err != nil {
+		ptm.Close()
+		return nil, fmt.Errorf("typing into the terminal: %w", err)
 	}
 	res.Returned = poll(begin.Add(o.Return), func() bool {
 		collect(true)

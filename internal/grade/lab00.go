@@ -168,11 +168,13 @@ func (p predictions) get(way, key string) (bool, error) {
 	if !ok {
 		return false, fmt.Errorf("predict.json has no %s.%s", way, key)
 	}
-	var b bool
-	if err := json.Unmarshal(v, &b); err != nil {
-		return false, fmt.Errorf("predict.json: %s.%s is %s, not true or false", way, key, capText(string(v), 40))
+	switch strings.TrimSpace(string(v)) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
 	}
-	return b, nil
+	return false, fmt.Errorf("predict.json: %s.%s is %s, not true or false", way, key, capText(string(v), 40))
 }
 
 // readPredictions reads predict.json from the submission (never from the
