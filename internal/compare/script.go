@@ -92,6 +92,9 @@ type LogGrowth struct {
 	Problem  string `json:"problem,omitempty"`
 	AtHangup int64  `json:"at_hangup"`
 	After    int64  `json:"after"`
+	// LastLine is the last complete line of the log at the end of the
+	// watch (at most 200 bytes): whose output it is.
+	LastLine string `json:"last_line,omitempty"`
 }
 
 // Grew is true when the log grew during the watch.
@@ -286,6 +289,9 @@ func RunScript(ctx context.Context, o ScriptOptions) (*ScriptResult, error) {
 	if res.Log.Problem == "" {
 		res.Log.Problem = problem
 	}
+	if problem == "" {
+		res.Log.LastLine = lastLogLine(logPath)
+	}
 	for id, i := range seen {
 		if i >= 0 {
 			res.Programs[i].Survived = id.alive(o.Proc)
@@ -372,3 +378,30 @@ func lastLines(s string, n int) []string {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// lastLogLine reads the last complete line of a log (from its last 4 KB),
+// without following a link.
+func lastLogLine(p string) string {
+	f, err := os.OpenFile(p, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return ""
+	}
+	off := max(st.Size()-4096, 0)
+	buf := make([]byte, st.Size()-off)
+	n, _ := f.ReadAt(buf, off)
+	buf = buf[:n]
+	end := bytes.LastIndexByte(buf, '\n')
+	if end < 0 {
+		return ""
+	}
+	line := buf[bytes.LastIndexByte(buf[:end], '\n')+1 : end]
+	if len(line) > 200 {
+		line = line[:200]
+	}
+	return string(bytes.ToValidUTF8(line, []byte("?")))
+}

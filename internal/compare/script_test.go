@@ -75,6 +75,9 @@ func TestRunScriptOnARealTerminal(t *testing.T) {
 			assert.Equal(t, tt.survivors, survivors)
 			assert.Equal(t, tt.ttyFDs, tty)
 			assert.Equal(t, tt.grew, r.Log.Grew(), "%+v", r.Log)
+			if tt.grew {
+				assert.Regexp(t, `^tick \d+ pid \d+$`, r.Log.LastLine)
+			}
 			assert.GreaterOrEqual(t, r.WatchMS, 600.0, "a dying ticker gets one write after the hang-up at least")
 			dev, ino := statOf(t, ticker)
 			assert.Empty(t, programProcs(procfs.New(""), dev, ino), "the run's tickers are gone")

@@ -331,8 +331,11 @@ func (g *grader) startScript(ctx context.Context, ticker string) {
 	}
 
 	switch {
+	case r.Log.Grew() && !tickersLine(r):
+		g.set("ticker-log", report.Fail, fmt.Sprintf("%s grew after the hang-up, but its last line is not the ticker's: %q", tickerLog, r.Log.LastLine),
+			"the ticker's own output must go to ticker.log.", before...)
 	case r.Log.Grew():
-		g.set("ticker-log", report.Pass, fmt.Sprintf("%s grew from %d to %d bytes after the hang-up", tickerLog, r.Log.AtHangup, r.Log.After), "")
+		g.set("ticker-log", report.Pass, fmt.Sprintf("%s grew from %d to %d bytes after the hang-up; last line %q", tickerLog, r.Log.AtHangup, r.Log.After, r.Log.LastLine), "")
 	case r.Log.Problem != "":
 		g.set("ticker-log", report.Fail, r.Log.Problem+" in the directory start.sh ran in", "redirect the ticker's standard output to ticker.log.", before...)
 	default:
@@ -356,6 +359,21 @@ func (g *grader) startScript(ctx context.Context, ticker string) {
 		g.set("ticker-no-tty", report.Fail, "a descriptor on the terminal: "+strings.Join(onTTY, "; "),
 			"redirect all three: </dev/null >ticker.log 2>&1 (`&` in a script redirects only stdin).", before...)
 	}
+}
+
+// tickersLine is true when the log's last line is one the lab's ticker
+// writes ("tick N pid P") for one of the ticker processes of the run.
+func tickersLine(r compare.ScriptResult) bool {
+	var n, pid int
+	if _, err := fmt.Sscanf(r.Log.LastLine, "tick %d pid %d", &n, &pid); err != nil {
+		return false
+	}
+	for _, p := range r.Programs {
+		if p.PID == pid {
+			return true
+		}
+	}
+	return false
 }
 
 func before0(before []string, pid int) string {
