@@ -24,6 +24,7 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/daemonlab/daemonlab/checker/procfs"
+	"golang.org/x/sys/unix"
 )
 
 // Way is one way of starting a program in the background.
@@ -236,7 +237,15 @@ func tryWay(ctx context.Context, w Way, bash, prog, cmd string, o Options) Row {
 		return row
 	}
 	found = append(found, target)
-	time.Sleep(o.Settle / 5) // let the tool finish its set-up (setsid -f, tmux)
+	// Observe once the typed command is done and the shell has the
+	// terminal back: setsid -f's parent has exited (its child is adopted
+	// by then), tmux's and screen's clients have returned.
+	for deadline := time.Now().Add(o.Settle); time.Now().Before(deadline) && ctx.Err() == nil; {
+		if pg, err := foreground(ptm); err == nil && pg == shell.Process.Pid {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	observe(o.Proc, &row, target.pid, shell.Process.Pid)
 	if o.OnObserve != nil {
 		o.OnObserve(row)
@@ -435,4 +444,19 @@ func openPTY() (*os.File, *os.File, error) {
 	}
 	syscall.CloseOnExec(fd)
 	return os.NewFile(uintptr(fd), "/dev/ptmx"), pts, nil
+}
+
+// foreground is the terminal's foreground process group, asked on the
+// master side (without taking its descriptor out of Go's poller).
+func foreground(ptm *os.File) (int, error) {
+	rc, err := ptm.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var pg int
+	var ierr error
+	if err := rc.Control(func(fd uintptr) { pg, ierr = unix.IoctlGetInt(int(fd), unix.TIOCGPGRP) }); err != nil {
+		return 0, err
+	}
+	return pg, ierr
 }
