@@ -68,6 +68,10 @@ type Spec struct {
 	// Provide lists files the grader itself puts in the lab container,
 	// read-only (the lab's own configuration, such as /etc/mydaemon.conf).
 	Provide []ProvidedFile `yaml:"provide"`
+	// ProgramSource is the lab's own program (lab 00's ticker): a C file of
+	// the lab folder that the grader builds as Binary instead of anything
+	// of the submission.
+	ProgramSource string `yaml:"program_source"`
 
 	// SelfCheck is the quick self-check `daemonlab labs get` suggests
 	// (default: daemonlab check for a host lab, systemd-analyze verify of
@@ -129,6 +133,11 @@ const PlanSysv = "sysv"
 // PlanModern grades lab 09: socket activation (fd 3), Type=notify, the
 // watchdog and hardening.
 const PlanModern = "modern"
+
+// PlanBackground grades lab 00: the hand-in start.sh typed into a login
+// shell on a fresh terminal that is then hung up, and the predictions of
+// predict.json against what `daemonlab compare` observes.
+const PlanBackground = "background"
 
 // PlanTimer grades lab 08: a timer and its oneshot service, and root's
 // crontab with @reboot.
@@ -409,6 +418,9 @@ func (s *Spec) Validate() error {
 		if !path.IsAbs(f) || path.Clean(f) != f {
 			return errf("%q must be a clean absolute path", f)
 		}
+	}
+	if p := s.ProgramSource; p != "" && (path.IsAbs(p) || path.Clean(p) != p || strings.HasPrefix(p, "../") || !strings.HasSuffix(p, ".c")) {
+		return errAt("program_source", "program_source %q must be a C file of the lab folder (a clean relative path)", p)
 	}
 	for _, f := range s.Install {
 		if f.File == "" || path.IsAbs(f.File) || strings.Contains(f.File, "..") {

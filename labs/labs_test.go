@@ -1,7 +1,9 @@
 package labs
 
 import (
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,7 +23,20 @@ func TestEmbeddedLabsLoadAndValidate(t *testing.T) {
 		require.NoError(t, err)
 		assert.NotEmpty(t, starter, s.ID)
 		assert.Positive(t, s.MaxScore(), s.ID)
+		if s.ProgramSource != "" {
+			_, err := fs.ReadFile(s.FS, path.Join(s.Dir, s.ProgramSource))
+			assert.NoError(t, err, "lab %s: program_source", s.ID)
+		}
 	}
+	ids := []string{}
+	for _, s := range all {
+		ids = append(ids, s.ID)
+	}
+	assert.Subset(t, ids, []string{"00", "01", "02", "03", "04", "05", "06", "07", "08", "09"})
+	bg, err := Load("0")
+	require.NoError(t, err)
+	assert.Equal(t, PlanBackground, bg.Plan)
+	assert.Equal(t, 35, countPrefix(bg, "predict-"), "one point per prediction: 7 ways x 5 booleans")
 	lab, err := Load("4")
 	require.NoError(t, err)
 	assert.Equal(t, "04", lab.ID)
@@ -44,6 +59,8 @@ func TestBadSpecs(t *testing.T) {
 		"bad session":       {"id: x\ntitle: t\ntier: host\nprofile: {session: sometimes}\nchecks: [{id: cwd}]\n", "session"},
 		"not yaml":          {"{{{", "lab.yaml:1:"},
 		"twice":             {"id: x\ntitle: t\ntier: host\nchecks: [{id: cwd}, {id: cwd}]\n", "twice"},
+		"program outside":   {"id: x\ntitle: t\ntier: container\nplan: background\nbinary: t\nprogram_source: ../t.c\nchecks: [{id: cwd}]\n", "lab.yaml:6: lab x: program_source"},
+		"program not C":     {"id: x\ntitle: t\ntier: container\nplan: background\nbinary: t\nprogram_source: t.go\nchecks: [{id: cwd}]\n", "must be a C file"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse([]byte(tt.spec))
@@ -165,4 +182,14 @@ func TestGetWritesStarterAndMarker(t *testing.T) {
 	_, ok, err = ReadMarker(t.TempDir())
 	assert.NoError(t, err)
 	assert.False(t, ok)
+}
+
+func countPrefix(s *Spec, prefix string) int {
+	n := 0
+	for _, c := range s.Checks {
+		if strings.HasPrefix(c.ID, prefix) && c.Points == 1 {
+			n++
+		}
+	}
+	return n
 }

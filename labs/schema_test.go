@@ -56,6 +56,7 @@ func TestBundledLabsMatchTheSchema(t *testing.T) {
 		"id: x\ntitle: t\ntier: host\nchecks: [{id: cwd, points: -1}]\n",
 		"id: x\ntitle: t\ntier: host\ndeadlines: {build: soon}\nchecks: [{id: cwd}]\n",
 		"title: t\ntier: host\nchecks: [{id: cwd}]\n",
+		"id: x\ntitle: t\ntier: container\nprogram_source: /abs/t.c\nchecks: [{id: cwd}]\n",
 	} {
 		assert.Error(t, sch.Validate(asJSON(t, []byte(bad))), bad)
 	}

@@ -2,7 +2,7 @@
 # Whole-process timings, median of repeated runs:
 #  1. daemonlab check --pid N (static checks) vs ps -o pid,ppid,sid,pgid,tty,comm -p N
 #  2. launch-mode check of the C reference with every probe
-#  3. grading the lab 04 reference in a systemd container (when an engine answers)
+#  3. grading the lab 04, 01, 00 and 06-09 references in a systemd container (when an engine answers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TESTCONTAINERS_RYUK_DISABLED=true
@@ -66,9 +66,10 @@ for _ in range(5):
     downs.append(json.load(open(f"{sub}.json"))["timings_ms"]["teardown"])
 print(f"grade lab 01 C reference (image cached): median {statistics.median(walls):.2f} s (target < 5 s); tear-down median {statistics.median(downs):.0f} ms (target < 500 ms)")
 PY
-  # labs 06-09: the C reference of each, full marks expected
+  # labs 00 and 06-09: the (C) reference of each, full marks expected
   r=reference/labs
-  mkdir -p "$work/06" "$work/07" "$work/08" "$work/09"
+  mkdir -p "$work/00" "$work/06" "$work/07" "$work/08" "$work/09"
+  cp labs/00-background/reference/start.sh labs/00-background/reference/predict.json "$work/00/"
   cp $r/08/mytask.c $r/08/mytask.service $r/08/mytask.timer $r/08/crontab "$work/08/"
   cp $r/06/myservice.c $r/06/myservice.xinetd $r/06/myservice.socket $r/06/myservice@.service "$work/06/"
   cp reference/c/daemon.c "$work/07/mydaemon.c"; cp $r/07/mydaemon.init "$work/07/"
@@ -77,9 +78,9 @@ PY
   python3 - "$work" <<'PY'
 import json, statistics, subprocess, sys, time
 work = sys.argv[1]
-for lab in ("06", "07", "08", "09"):
+for lab in ("00", "06", "07", "08", "09"):
     walls = []
-    for _ in range(3):
+    for _ in range(5 if lab == "00" else 3):
         t = time.perf_counter()
         subprocess.run(["bin/daemonlab", "grade", "--lab", lab, f"{work}/{lab}", "--json", f"{work}/{lab}.json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
         walls.append(time.perf_counter() - t)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/daemonlab/daemonlab/checker/procfs"
+	"golang.org/x/sys/unix"
 )
 
 // Way is one way of starting a program in the background.
@@ -96,8 +97,12 @@ type Options struct {
 	// hang-up.
 	Settle time.Duration
 	// OnObserve, when set, is called while the terminal is still open with
-	// the row just observed (tests check it against /proc).
+	// the row just observed (tests check it against /proc); with Jobs above
+	// 1 it may be called from several goroutines at once.
 	OnObserve func(Row)
+	// Jobs is how many ways are tried at once, each on its own terminal
+	// (default 1: one after the other).
+	Jobs int
 }
 
 type run struct {
@@ -128,19 +133,31 @@ func Run(ctx context.Context, program string, args []string, o Options) ([]Row, 
 	for _, a := range args {
 		cmd += " " + quote(a)
 	}
-	var rows []Row
+	var ways []Way
 	for _, w := range Ways {
-		if len(o.Ways) > 0 && !contains(o.Ways, w.ID) {
-			continue
+		if len(o.Ways) == 0 || contains(o.Ways, w.ID) {
+			ways = append(ways, w)
 		}
-		rows = append(rows, tryWay(ctx, w, bash, prog, cmd, o))
 	}
+	rows := make([]Row, len(ways))
+	sem := make(chan struct{}, max(o.Jobs, 1))
+	var wg sync.WaitGroup
+	for i, w := range ways {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			rows[i] = tryWay(ctx, w, bash, prog, cmd, o)
+		}()
+	}
+	wg.Wait()
 	return rows, nil
 }
 
 func tryWay(ctx context.Context, w Way, bash, prog, cmd string, o Options) Row {
 	row := Row{Way: w.ID}
-	r := &run{name: "dlcmp-" + strconv.FormatInt(time.Now().UnixNano(), 36), tools: map[string]string{}}
+	r := &run{name: "dlcmp-" + w.ID + "-" + strconv.FormatInt(time.Now().UnixNano(), 36), tools: map[string]string{}}
 	if w.Tool != "" {
 		p, err := exec.LookPath(w.Tool)
 		if err != nil {
@@ -220,7 +237,15 @@ func tryWay(ctx context.Context, w Way, bash, prog, cmd string, o Options) Row {
 		return row
 	}
 	found = append(found, target)
-	time.Sleep(o.Settle / 5) // let the tool finish its set-up (setsid -f, tmux)
+	// Observe once the typed command is done and the shell has the
+	// terminal back: setsid -f's parent has exited (its child is adopted
+	// by then), tmux's and screen's clients have returned.
+	for deadline := time.Now().Add(o.Settle); time.Now().Before(deadline) && ctx.Err() == nil; {
+		if pg, err := foreground(ptm); err == nil && pg == shell.Process.Pid {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	observe(o.Proc, &row, target.pid, shell.Process.Pid)
 	if o.OnObserve != nil {
 		o.OnObserve(row)
@@ -330,9 +355,16 @@ func (id identity) alive(fs procfs.FS) bool {
 	return err == nil && st.StartTicks == id.start && !st.IsZombie()
 }
 
+// kill sends SIGKILL to the process if it is still the same one, and waits
+// (a second at most) until it is gone or a zombie: nothing of a run is
+// left running when the run returns.
 func (id identity) kill(fs procfs.FS) {
-	if id.pid > 1 && id.alive(fs) {
-		_ = syscall.Kill(id.pid, syscall.SIGKILL)
+	if id.pid <= 1 || !id.alive(fs) {
+		return
+	}
+	_ = syscall.Kill(id.pid, syscall.SIGKILL)
+	for deadline := time.Now().Add(time.Second); id.alive(fs) && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -435,4 +467,19 @@ func openPTY() (*os.File, *os.File, error) {
 	}
 	syscall.CloseOnExec(fd)
 	return os.NewFile(uintptr(fd), "/dev/ptmx"), pts, nil
+}
+
+// foreground is the terminal's foreground process group, asked on the
+// master side (without taking its descriptor out of Go's poller).
+func foreground(ptm *os.File) (int, error) {
+	rc, err := ptm.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var pg int
+	var ierr error
+	if err := rc.Control(func(fd uintptr) { pg, ierr = unix.IoctlGetInt(int(fd), unix.TIOCGPGRP) }); err != nil {
+		return 0, err
+	}
+	return pg, ierr
 }

@@ -119,7 +119,7 @@ func TestParseCommandRejects(t *testing.T) {
 		"daemonlab compare --bogus ./mydaemon",
 		"daemonlab sandbox --lab 04 DIR OTHER",
 		"daemonlab grade --lab 42 ./submission",
-		"daemonlab check --lab 00 --pid 1",
+		"daemonlab check --lab 99 --pid 1",
 		"daemonlab check --pid nan",
 		"daemonlab check --bogus",
 		"daemonlab check --format xml --pid 1",

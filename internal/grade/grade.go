@@ -288,6 +288,7 @@ var plans = map[string]func(*grader, context.Context){
 	labs.PlanSysv:        (*grader).sysv,
 	labs.PlanModern:      (*grader).modern,
 	labs.PlanTimer:       (*grader).timer,
+	labs.PlanBackground:  (*grader).lab00,
 }
 
 func (g *grader) limits() submission.Limits {

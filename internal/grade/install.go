@@ -90,6 +90,18 @@ func (g *grader) build(ctx context.Context, sub *submission.Submission) (artifac
 	t := time.Now()
 	defer g.timing("build", t)
 	cmd, goBuild := buildCommand(sub, g.lab.Binary)
+	source := sub.WriteTar
+	if g.lab.ProgramSource != "" {
+		// The lab's own program (lab 00's ticker): nothing of the
+		// submission is built.
+		var err error
+		if cmd, source, err = g.labProgram(); err != nil {
+			g.errors = append(g.errors, err.Error())
+			g.failAll("not gradable: the lab's program could not be read")
+			return "", NoInfra, false
+		}
+		goBuild = false
+	}
 	if cmd == "" {
 		g.failAll(launchplan.NothingToBuild(g.lab.Binary))
 		return "", Ungradable, false
@@ -119,7 +131,7 @@ func (g *grader) build(ctx context.Context, sub *submission.Submission) (artifac
 
 	pr, pw := io.Pipe()
 	read := make(chan error, 1)
-	go func() { err := sub.WriteTar(pw); pw.CloseWithError(err); read <- err }()
+	go func() { err := source(pw); pw.CloseWithError(err); read <- err }()
 	if err := bc.PutTar(ctx, buildDir, pr, buildUser); err != nil {
 		pr.CloseWithError(err)
 		// The reader's own refusal (a file that changed or became a FIFO

@@ -17,6 +17,7 @@ import (
 func NewCmdCompare(ios *iostreams.IOStreams) *cobra.Command {
 	var format string
 	var ways []string
+	var jobs int
 	cmd := &cobra.Command{
 		Use:   "compare PROGRAM [-- ARGS...]",
 		Short: "Start a program each way of \"running it in the background\" and compare",
@@ -40,7 +41,7 @@ tool is missing is a row that says so. Nothing of the run is left.`,
 			if format != "text" && format != "json" {
 				return cmdutil.BadInput("--format is text or json, not %q", format)
 			}
-			rows, err := compare.Run(c.Context(), prog, rest, compare.Options{Ways: ways})
+			rows, err := compare.Run(c.Context(), prog, rest, compare.Options{Ways: ways, Jobs: jobs})
 			if err != nil {
 				return cmdutil.BadInput("%v", err)
 			}
@@ -53,6 +54,7 @@ tool is missing is a row that says so. Nothing of the run is left.`,
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().IntVarP(&jobs, "jobs", "j", 1, "how many ways to try at once, each on its own terminal")
 	cmd.Flags().StringSliceVar(&ways, "way", nil, "only these ways: amp, nohup, disown, setsid, tmux, screen, systemd-run")
 	return cmd
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/daemonlab/daemonlab/internal/cli/completion"
 	"github.com/daemonlab/daemonlab/internal/cli/explain"
 	"github.com/daemonlab/daemonlab/internal/cli/grades"
+	"github.com/daemonlab/daemonlab/internal/cli/hangup"
 	"github.com/daemonlab/daemonlab/internal/cli/inplace"
 	"github.com/daemonlab/daemonlab/internal/cli/labs"
 	"github.com/daemonlab/daemonlab/internal/cli/sysd"
@@ -31,6 +32,7 @@ func NewCmdRoot(ios *iostreams.IOStreams) *cobra.Command {
 	cmd.AddCommand(labs.NewCmdLabs(ios))
 	cmd.AddCommand(grades.NewCmdGrades(ios))
 	cmd.AddCommand(sysd.NewCmdSystemd(ios, nil))
+	cmd.AddCommand(hangup.NewCmdHangup(ios))
 	cmd.AddCommand(inplace.NewCmdGradeStub(ios, "Grade a submission inside a fresh systemd container (or --in-place)"))
 	cmd.AddCommand(companion.NewCmdStub("image", "Manage the systemd base image"))
 	cmd.AddCommand(companion.NewCmdStub("sandbox", "Practise in a fresh systemd container: a root shell, the lab's starter in /lab"))

@@ -24,6 +24,8 @@ func TestMainExitCodes(t *testing.T) {
 		{[]string{"explain", "nope"}, cmdutil.ExitBadInput, "", "unknown check \"nope\""},
 		{[]string{"labs"}, cmdutil.ExitOK, "Type=forking", ""},
 		{[]string{"labs", "04"}, cmdutil.ExitOK, "unit-syntax", ""},
+		{[]string{"labs"}, cmdutil.ExitOK, "Background is not a daemon", ""},
+		{[]string{"labs", "00"}, cmdutil.ExitOK, "predict.json", ""},
 		{[]string{"labs", "77"}, cmdutil.ExitBadInput, "", "no lab"},
 		{[]string{"frobnicate"}, cmdutil.ExitBadInput, "", "unknown command"},
 		{[]string{"check", "--bogus"}, cmdutil.ExitBadInput, "", "unknown flag"},
