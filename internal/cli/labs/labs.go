@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"unicode/utf8"
 
 	"github.com/daemonlab/daemonlab/checker/catalogue"
 	"github.com/daemonlab/daemonlab/internal/cli/companion"
@@ -55,12 +56,16 @@ func NewCmdLabs(ios *iostreams.IOStreams) *cobra.Command {
 				if err != nil {
 					return cmdutil.BadInput("%v", err)
 				}
+				width := 0
+				for _, l := range all {
+					width = max(width, utf8.RuneCountInString(l.Title))
+				}
 				for _, l := range all {
 					origin := l.Origin
 					if l.Overrides {
 						origin += " (overrides the bundled lab)"
 					}
-					fmt.Fprintf(ios.Out, "%s  %-10s %-45s %3g points  %s\n", l.ID, l.Tier, l.Title, l.MaxScore(), origin)
+					fmt.Fprintf(ios.Out, "%s  %-10s %-*s %3g points  %s\n", l.ID, l.Tier, width, l.Title, l.MaxScore(), origin)
 				}
 				return nil
 			}
