@@ -270,7 +270,6 @@ func judgeReady(sess *launch.Session, pidfile string, run *launch.Run, e launch.
 func waitDaemon(ctx context.Context, sess *launch.Session, fs procfs.FS, pidfile string, run *launch.Run, exited bool, timeout time.Duration) int {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	delay := time.Millisecond
 	// Once the launcher has exited, no daemon can appear when nothing of
 	// the run is alive: say so at once. But one scan of /proc misses a
 	// process that forks and exits while it runs (its child is not yet
@@ -280,7 +279,8 @@ func waitDaemon(ctx context.Context, sess *launch.Session, fs procfs.FS, pidfile
 	// reaped by us.
 	var emptySince time.Time
 	emptyMark := -1
-	for {
+	found := 0
+	if probing.Until(ctx, func() bool {
 		procs := sess.Processes()
 		if exited && len(procs) == 0 {
 			mark := sess.Mark()
@@ -288,7 +288,7 @@ func waitDaemon(ctx context.Context, sess *launch.Session, fs procfs.FS, pidfile
 			case emptyMark != mark:
 				emptySince, emptyMark = time.Now(), mark
 			case time.Since(emptySince) >= 10*time.Millisecond:
-				return 0
+				return true
 			}
 		} else {
 			emptyMark = -1
@@ -296,20 +296,20 @@ func waitDaemon(ctx context.Context, sess *launch.Session, fs procfs.FS, pidfile
 		if pidfile != "" {
 			if raw, err := os.ReadFile(pidfile); err == nil {
 				if pid, err := checker.ParsePID(raw); err == nil && sess.Owns(pid) {
-					return pid
+					found = pid
+					return true
 				}
 			}
 		}
 		if top := topmost(fs, procs); top != 0 && (pidfile == "" || !exited || ctx.Err() != nil) {
-			return top
+			found = top
+			return true
 		}
-		select {
-		case <-ctx.Done():
-			return topmost(fs, sess.Processes())
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 50*time.Millisecond)
+		return false
+	}) {
+		return found
 	}
+	return topmost(fs, sess.Processes())
 }
 
 // topmost returns the oldest process of the set whose parent is outside it.

@@ -76,34 +76,32 @@ func SIGHUP(ctx context.Context, t Target, want string, rl Reload, timeout time.
 
 // waitEvidence polls the reload evidence until it holds or ctx ends.
 func waitEvidence(ctx context.Context, rl Reload) error {
-	delay := time.Millisecond
 	var last error
-	for {
+	took := probing.Until(ctx, func() bool {
 		switch {
 		case rl.ExpectFile != "":
 			data, err := os.ReadFile(rl.ExpectFile)
 			if err == nil && strings.Contains(string(data), rl.ExpectText) {
-				return nil
+				return true
 			}
 			last = fmt.Errorf("%s does not contain %q", rl.ExpectFile, rl.ExpectText)
 		case rl.Cmd != "":
 			e, err := launch.Command(ctx, "sh", "-c", rl.Cmd)
 			switch {
 			case err == nil && e.Success():
-				return nil
+				return true
 			case err != nil:
 				last = fmt.Errorf("%q: %v", rl.Cmd, err)
 			default:
 				last = fmt.Errorf("%q: %s", rl.Cmd, e)
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return last
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 50*time.Millisecond)
+		return false
+	})
+	if took {
+		return nil
 	}
+	return last
 }
 
 // SIGTERM sends SIGTERM and checks a clean exit within the deadline: exit

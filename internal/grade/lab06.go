@@ -194,7 +194,7 @@ func (g *grader) xinetdConfig(ctx context.Context, name string) {
 	}
 	var problems []string
 	var done bool
-	poll(ctx, 3*time.Second, func() bool {
+	unitPolling.For(ctx, 3*time.Second, func() bool {
 		entries, err := g.unitJournal(ctx, "xinetd.service", before)
 		if err != nil {
 			return false

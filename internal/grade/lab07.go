@@ -70,7 +70,7 @@ func (g *grader) sysv(ctx context.Context) {
 	settled := func(want int) ([]daemonProc, error) {
 		var ps []daemonProc
 		var err error
-		poll(ctx, 2*time.Second, func() bool {
+		unitPolling.For(ctx, 2*time.Second, func() bool {
 			ps, err = daemons()
 			return err != nil || len(ps) == want
 		})
@@ -332,7 +332,7 @@ func (g *grader) sysvReload(ctx context.Context, action func(string) sysvRun, da
 	evidence := g.lab.ReloadEvidence
 	var now []daemonProc
 	seen, logged := false, ""
-	poll(ctx, 3*time.Second, func() bool {
+	unitPolling.For(ctx, 3*time.Second, func() bool {
 		now, _ = daemons()
 		if len(now) != 1 || !now[0].same(old) {
 			return true

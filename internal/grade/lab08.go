@@ -293,7 +293,7 @@ func (g *grader) bootCron(ctx context.Context, cursor, prog string, before int, 
 		g.set("cron-reboot", report.Error, fmt.Sprintf("not judged: cron could not be started afresh (pid %d, was %d)", cronMain, oldCron), "")
 		return "", false, false
 	}
-	ran = poll(ctx, 15*time.Second, func() bool {
+	ran = unitPolling.For(ctx, 15*time.Second, func() bool {
 		entries, err := g.unitJournal(ctx, "cron.service", cursor)
 		if err != nil {
 			return false

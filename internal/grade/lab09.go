@@ -152,7 +152,7 @@ func prefixEach(flag string, vals []string) []string {
 // waitUnit polls a unit's state until cond holds or d passes.
 func (g *grader) waitUnit(ctx context.Context, unit string, d time.Duration, cond func(map[string]string) bool) (map[string]string, bool) {
 	var p map[string]string
-	ok := poll(ctx, d, func() bool {
+	ok := unitPolling.For(ctx, d, func() bool {
 		res, err := g.sys(ctx, 10*time.Second, "show", unit)
 		if err != nil {
 			p = map[string]string{"why": err.Error()}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/daemonlab/daemonlab/checker/catalogue"
 	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/internal/poll"
 	"github.com/daemonlab/daemonlab/internal/sysd"
 	"github.com/daemonlab/daemonlab/report"
 )
@@ -95,31 +96,16 @@ func ownMain(p map[string]string) bool {
 // waitState polls the unit until cond holds or d passes.
 func (g *grader) waitState(ctx context.Context, d time.Duration, cond func(map[string]string) bool, props ...string) (map[string]string, bool) {
 	var p map[string]string
-	ok := poll(ctx, d, func() bool {
+	ok := unitPolling.For(ctx, d, func() bool {
 		p, _ = g.show(ctx, props...)
 		return cond(p)
 	})
 	return p, ok
 }
 
-// poll calls cond with a growing delay until it holds, d passes or ctx ends.
-func poll(ctx context.Context, d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	delay := 20 * time.Millisecond
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return false
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 200*time.Millisecond)
-	}
-}
+// unitPolling is how often the grader asks again (systemd, the journal,
+// a file): each question is a process in the container.
+var unitPolling = poll.Backoff{First: 20 * time.Millisecond, Max: 200 * time.Millisecond}
 
 var stateProps = []string{"ActiveState", "SubState", "MainPID", "ExecMainPID", "ExecMainCode", "ExecMainStatus", "ControlPID",
 	"Result", "Type", "PIDFile", "NRestarts", "RestartUSec", "Restart", "ControlGroup", "MainPIDCgroup", "MainPIDUID",
@@ -442,7 +428,7 @@ func (g *grader) reload(ctx context.Context, quiet string) {
 	var q map[string]string
 	var seen int
 	var readErr error
-	poll(ctx, 3*time.Second, func() bool {
+	unitPolling.For(ctx, 3*time.Second, func() bool {
 		q, _ = g.show(ctx, stateProps...)
 		if q["ActiveState"] != "active" || mainPID(q) != old {
 			return true
@@ -555,7 +541,7 @@ func count(entries []journalEntry, text string, bySystemd bool) int {
 func (g *grader) journal(ctx context.Context) {
 	var ids map[string]int
 	var err error
-	poll(ctx, 2*time.Second, func() bool {
+	unitPolling.For(ctx, 2*time.Second, func() bool {
 		var entries []journalEntry
 		entries, err = g.journalEntries(ctx, "")
 		ids = map[string]int{}
