@@ -124,7 +124,7 @@ func (g *grader) set(id string, status report.Status, observed, hint string, det
 	if _, done := g.results[id]; done {
 		return
 	}
-	g.results[id] = checker.NewCheck(id, status, observed, "", hint, details, true, 0)
+	g.results[id] = checker.Check(id).Details(details...).Result(status, observed, hint)
 }
 
 // failAll marks every graded check not yet judged as an error.
@@ -301,7 +301,7 @@ func (g *grader) report(outcome Outcome) *report.Report {
 	for _, cs := range g.lab.Checks {
 		c, ok := g.results[cs.ID]
 		if !ok {
-			c = checker.NewCheck(cs.ID, report.Error, "not judged", "", "", nil, true, 0)
+			c = checker.Check(cs.ID).Result(report.Error, "not judged", "")
 		}
 		// Points are earned, never given: a check that was skipped, could
 		// not be judged or could not read its data earns nothing.
