@@ -4,6 +4,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/daemonlab/daemonlab/checker/launch"
 	"github.com/daemonlab/daemonlab/checker/procfs"
 	"github.com/daemonlab/daemonlab/report"
 )
@@ -21,7 +22,7 @@ type outcome struct {
 type judgement struct {
 	s       *Snapshot
 	profile Profile
-	planted *Planted // nil in attach mode
+	planted *launch.Planted // nil in attach mode
 }
 
 type staticCheck struct {
@@ -57,7 +58,7 @@ func StaticIDs() []string {
 
 // Judge runs every static check the profile enables on a snapshot. planted
 // is nil in attach mode.
-func Judge(s *Snapshot, p Profile, planted *Planted) []report.Check {
+func Judge(s *Snapshot, p Profile, planted *launch.Planted) []report.Check {
 	j := &judgement{s: s, profile: p, planted: planted}
 	out := make([]report.Check, 0, len(staticChecks))
 	for _, c := range staticChecks {

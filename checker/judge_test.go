@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/daemonlab/daemonlab/checker/launch"
 	"github.com/daemonlab/daemonlab/checker/procfs"
 	"github.com/daemonlab/daemonlab/report"
 	"github.com/stretchr/testify/assert"
@@ -38,12 +39,12 @@ func daemonSnapshot() *Snapshot {
 }
 
 func TestStaticChecksOnSnapshots(t *testing.T) {
-	planted := &Planted{Umask: 0o077, Blocked: []syscall.Signal{syscall.SIGUSR1}, Ignored: []syscall.Signal{syscall.SIGINT},
+	planted := &launch.Planted{Umask: 0o077, Blocked: []syscall.Signal{syscall.SIGUSR1}, Ignored: []syscall.Signal{syscall.SIGINT},
 		MarkerFD: 9, MarkerDev: 7, MarkerIno: 77, Canary: "DAEMONLAB_CANARY", Dir: "/tmp/launch", LauncherPID: 450, LauncherSID: 440, LauncherExited: true, Subreaper: 42}
 	tests := []struct {
 		name    string
 		mutate  func(s *Snapshot, p *Profile)
-		planted *Planted
+		planted *launch.Planted
 		id      string
 		want    report.Status
 		says    string
