@@ -161,11 +161,11 @@ func TestStaticChecksOnSnapshots(t *testing.T) {
 		{name: "login session variables", mutate: func(s *Snapshot, p *Profile) { s.Environ = append(s.Environ, "SSH_TTY=/dev/pts/3") }, id: "env", want: report.Warn, says: "SSH_TTY"},
 		{name: "privileges not required", id: "privileges", want: report.Skip, says: "uid 0"},
 		{name: "root groups kept after setuid", mutate: func(s *Snapshot, p *Profile) {
-			s.Status.Uid, s.Status.Gid, s.Status.Groups = [4]uint32{65534, 65534, 65534, 65534}, [4]uint32{65534, 65534, 65534, 65534}, []uint32{0}
+			s.Status.UID, s.Status.GID, s.Status.Groups = [4]uint32{65534, 65534, 65534, 65534}, [4]uint32{65534, 65534, 65534, 65534}, []uint32{0}
 			p.Privileges.User = "nobody"
 		}, id: "privileges", want: report.Fail, says: "supplementary group 0"},
 		{name: "saved uid still root", mutate: func(s *Snapshot, p *Profile) {
-			s.Status.Uid, s.Status.Gid = [4]uint32{65534, 65534, 0, 65534}, [4]uint32{65534, 65534, 65534, 65534}
+			s.Status.UID, s.Status.GID = [4]uint32{65534, 65534, 0, 65534}, [4]uint32{65534, 65534, 65534, 65534}
 			p.Privileges.User = "nobody"
 		}, id: "privileges", want: report.Fail, says: "make it root again"},
 		{name: "no pid file outside systemd", id: "pidfile", want: report.Warn, says: "no pid file"},

@@ -935,7 +935,7 @@ func TestWarningsWithoutRequirements(t *testing.T) {
 				// until the seteuid() has happened
 				require.Eventually(t, func() bool {
 					st, err := procfs.New("").Status(pid)
-					return err == nil && st.Uid[1] == 65534
+					return err == nil && st.UID[1] == 65534
 				}, 10*time.Second, 2*time.Millisecond)
 			}
 			out, stderr, _ := runCLI(t, "--pid", strconv.Itoa(pid), "--format", "json")
