@@ -95,7 +95,7 @@ func launchArgs(lab *labs.Spec) ([]string, error) {
 		"--launch-timeout", lab.Deadlines.Start.Duration.String(), "--term-timeout", lab.Deadlines.Stop.Duration.String()}
 	var probes []string
 	for _, id := range launchProbes {
-		if _, graded := lab.Points(id); graded {
+		if _, graded := lab.Check(id); graded {
 			probes = append(probes, id)
 		}
 	}

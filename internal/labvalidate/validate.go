@@ -171,7 +171,7 @@ func readExpect(lab *labs.Spec, name string) (Expect, error) {
 		return e, fmt.Errorf("%s: lose: lists no check (a broken variant must lose one)", name)
 	}
 	for _, c := range e.Lose {
-		if _, ok := lab.Points(c); !ok {
+		if _, ok := lab.Check(c); !ok {
 			return e, fmt.Errorf("%s: check %q is not graded by lab %s", name, c, lab.ID)
 		}
 	}
