@@ -140,7 +140,7 @@ func (g *grader) run(ctx context.Context) Outcome {
 
 	sub, err := submission.Scan(g.o.Submission, g.limits())
 	if err != nil {
-		g.failAll(oneLine(err.Error()))
+		g.failAll(compact(err.Error()))
 		return Ungradable
 	}
 	defer sub.Close()
@@ -152,7 +152,7 @@ func (g *grader) run(ctx context.Context) Outcome {
 		g.set("unit-syntax", report.Fail, fmt.Sprintf("the submission has no %s", g.lab.Unit), "hand in the unit file next to your source.")
 	default:
 		if unit, err = sub.ReadFile(g.lab.Unit, maxUnit); err != nil {
-			g.failAll(oneLine(err.Error()))
+			g.failAll(compact(err.Error()))
 			return Ungradable
 		}
 		g.lintUnit(unit)
@@ -170,7 +170,7 @@ func (g *grader) run(ctx context.Context) Outcome {
 
 	if err := containers.EngineAvailable(ctx); err != nil {
 		g.errors = append(g.errors, err.Error())
-		g.failAll("not gradable: no container engine (" + oneLine(err.Error()) + ")")
+		g.failAll("not gradable: no container engine (" + compact(err.Error()) + ")")
 		return NoInfra
 	}
 	g.image = g.o.Image
@@ -324,8 +324,8 @@ func (g *grader) report(outcome Outcome) *report.Report {
 	return r
 }
 
-// oneLine caps and flattens text that came from the submission.
-func oneLine(s string) string {
+// compact caps and flattens text that came from the submission.
+func compact(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 300 {
 		s = s[:300] + "…"

@@ -58,7 +58,7 @@ func (g *grader) timer(ctx context.Context) {
 	case tp["ActiveState"] != "active":
 		g.set("timer", report.Fail, fmt.Sprintf("%s is %s (%s) after systemctl start", timer, tp["ActiveState"], tp["SubState"]), "read systemctl status and journalctl -u for the reason.")
 	case cal == "":
-		g.set("timer", report.Fail, "the timer has no OnCalendar= schedule (TimersCalendar="+oneLine(tp["TimersCalendar"])+")", "OnCalendar=*-*-* 03:15:00")
+		g.set("timer", report.Fail, "the timer has no OnCalendar= schedule (TimersCalendar="+compact(tp["TimersCalendar"])+")", "OnCalendar=*-*-* 03:15:00")
 	case nerr != nil:
 		g.set("timer", report.Error, "systemd-analyze calendar could not run: "+nerr.Error(), "")
 	case norm != timerCalendar:
@@ -152,7 +152,7 @@ func (g *grader) normaliseCalendar(ctx context.Context, spec string) (string, er
 			return strings.TrimSpace(v), nil
 		}
 	}
-	return "", fmt.Errorf("no normalised form: %s", oneLine(res.Output))
+	return "", fmt.Errorf("no normalised form: %s", compact(res.Output))
 }
 
 // crontab judges root's crontab from the submission's bytes, then has cron
@@ -231,9 +231,9 @@ func (g *grader) crontab(ctx context.Context, prog string, runs func() int) {
 	case !ran && cmd == "":
 		g.set("cron-reboot", report.Fail, "cron started as at boot but logged no run of "+prog, "@reboot "+prog+" in root's crontab.")
 	case !ran:
-		g.set("cron-reboot", report.Fail, fmt.Sprintf("cron ran the @reboot job (%s) but %s has no new line", oneLine(cmd), runsFile), "")
+		g.set("cron-reboot", report.Fail, fmt.Sprintf("cron ran the @reboot job (%s) but %s has no new line", compact(cmd), runsFile), "")
 	default:
-		g.set("cron-reboot", report.Pass, fmt.Sprintf("cron started as at boot and its child ran the @reboot job: %s; %s gained a line", oneLine(cmd), runsFile), "")
+		g.set("cron-reboot", report.Pass, fmt.Sprintf("cron started as at boot and its child ran the @reboot job: %s; %s gained a line", compact(cmd), runsFile), "")
 	}
 }
 

@@ -37,9 +37,9 @@ func (a askResult) ok() (bool, string) {
 	for _, x := range a.Answers {
 		switch {
 		case x.Error != "":
-			return false, oneLine(x.Error)
+			return false, compact(x.Error)
 		case x.Reply != superReply:
-			return false, fmt.Sprintf("answered %q to \"hello daemonlab\"", oneLine(x.Reply))
+			return false, fmt.Sprintf("answered %q to \"hello daemonlab\"", compact(x.Reply))
 		}
 	}
 	return len(a.Answers) > 0, "no answer"
@@ -284,7 +284,7 @@ func (g *grader) exposure(ctx context.Context, service string) (neutral []string
 	}
 	m := exposureRe.FindStringSubmatch(res.Output)
 	if m == nil {
-		g.set("hardening", report.Error, "systemd-analyze security printed no exposure: "+oneLine(lastLine(res.Output)), "")
+		g.set("hardening", report.Error, "systemd-analyze security printed no exposure: "+compact(lastLine(res.Output)), "")
 		return neutral
 	}
 	score, _ := strconv.ParseFloat(m[1], 64)

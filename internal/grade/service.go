@@ -58,7 +58,7 @@ func (g *grader) service(ctx context.Context) {
 func (g *grader) sys(ctx context.Context, d time.Duration, args ...string) (containers.ExecResult, error) {
 	res, err := g.exec(ctx, d, append([]string{checkerPath, "systemd"}, args...)...)
 	if err == nil && res.ExitCode != 0 && !strings.HasPrefix(res.Output, "result=") {
-		err = fmt.Errorf("systemd %s: %s", args[0], oneLine(res.Output))
+		err = fmt.Errorf("systemd %s: %s", args[0], compact(res.Output))
 	}
 	return res, err
 }
@@ -124,7 +124,7 @@ func (g *grader) verify(ctx context.Context) {
 		}
 	}
 	if res.ExitCode != 0 {
-		g.set("unit-syntax", report.Fail, "systemd-analyze verify: "+oneLine(strings.Join(lines, "; ")), "run `systemd-analyze verify` on your unit and fix what it says.", lines...)
+		g.set("unit-syntax", report.Fail, "systemd-analyze verify: "+compact(strings.Join(lines, "; ")), "run `systemd-analyze verify` on your unit and fix what it says.", lines...)
 		return
 	}
 	observed := "parses cleanly; systemd-analyze verify accepts it"
@@ -313,7 +313,7 @@ func (g *grader) inside(ctx context.Context) {
 	}
 	var r report.Report
 	if jerr := json.Unmarshal([]byte(res.Output), &r); jerr != nil {
-		setAll(report.Error, "the checker failed in the container: "+oneLine(res.Output))
+		setAll(report.Error, "the checker failed in the container: "+compact(res.Output))
 		return
 	}
 	for _, id := range wanted {
@@ -422,7 +422,7 @@ func (g *grader) reload(ctx context.Context, quiet string) {
 		return
 	}
 	if strings.TrimSpace(res.Output) != "result=done" {
-		g.set("reload", report.Fail, "systemctl reload failed: "+oneLine(res.Output), "add ExecReload=/bin/kill -HUP $MAINPID and handle SIGHUP in the daemon.")
+		g.set("reload", report.Fail, "systemctl reload failed: "+compact(res.Output), "add ExecReload=/bin/kill -HUP $MAINPID and handle SIGHUP in the daemon.")
 		return
 	}
 	var q map[string]string
