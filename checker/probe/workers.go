@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -47,7 +48,7 @@ func Workers(ctx context.Context, t Target, o WorkerOptions) report.Check {
 		live, zombies := children(t)
 		now := time.Now()
 		for pid := range zombieSince {
-			if !contains(zombies, pid) {
+			if !slices.Contains(zombies, pid) {
 				delete(zombieSince, pid) // reaped
 			}
 		}
@@ -106,13 +107,4 @@ func children(t Target) (live, zombies []int) {
 		}
 	}
 	return live, zombies
-}
-
-func contains(list []int, v int) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -130,7 +131,7 @@ func Run(ctx context.Context, program string, args []string, o Options) ([]Row, 
 	}
 	var rows []Row
 	for _, w := range Ways {
-		if len(o.Ways) > 0 && !contains(o.Ways, w.ID) {
+		if len(o.Ways) > 0 && !slices.Contains(o.Ways, w.ID) {
 			continue
 		}
 		rows = append(rows, tryWay(ctx, w, bash, prog, cmd, o))
@@ -362,15 +363,6 @@ func lastLine(s string) string {
 		l = l[:200]
 	}
 	return l
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // lockedBuffer collects the terminal's output from its reader goroutine.
