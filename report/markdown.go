@@ -6,8 +6,6 @@ import (
 	"strings"
 )
 
-func init() { register("markdown", func(o Options) Writer { return markdownWriter{o} }) }
-
 // markdownWriter renders a table a teacher can paste into an issue, a
 // course page or a GitHub job summary.
 type markdownWriter struct{ opts Options }

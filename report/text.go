@@ -6,8 +6,6 @@ import (
 	"strings"
 )
 
-func init() { register("text", func(o Options) Writer { return textWriter{o} }) }
-
 type textWriter struct{ opts Options }
 
 var symbols = map[Status]string{
