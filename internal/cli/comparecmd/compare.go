@@ -2,6 +2,7 @@
 package comparecmd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -14,9 +15,8 @@ import (
 )
 
 // NewCmdCompare builds the command.
-func NewCmdCompare(ios *iostreams.IOStreams) *cobra.Command {
-	var format string
-	var ways []string
+func NewCmdCompare(ios *iostreams.IOStreams, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "compare PROGRAM [-- ARGS...]",
 		Short: "Start a program each way of \"running it in the background\" and compare",
@@ -31,30 +31,46 @@ tool is missing is a row that says so. Nothing of the run is left.`,
   daemonlab compare ./ticker --format json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			prog, rest := args[0], args[1:]
+			opts.Program, opts.Args = args[0], args[1:]
 			if dash := c.ArgsLenAtDash(); dash == 0 {
 				return cmdutil.BadInput("compare needs a PROGRAM before --")
 			} else if dash > 1 {
 				return cmdutil.BadInput("compare takes one PROGRAM; its arguments go after --")
 			}
-			if format != "text" && format != "json" {
-				return cmdutil.BadInput("--format is text or json, not %q", format)
+			if opts.Format != "text" && opts.Format != "json" {
+				return cmdutil.BadInput("--format is text or json, not %q", opts.Format)
 			}
-			rows, err := compare.Run(c.Context(), prog, rest, compare.Options{Ways: ways})
-			if err != nil {
-				return cmdutil.BadInput("%v", err)
+			if runF != nil {
+				return runF(c.Context(), opts)
 			}
-			if format == "json" {
-				enc := json.NewEncoder(ios.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"program": prog, "args": rest, "ways": rows})
-			}
-			return writeTable(ios, rows)
+			return run(c.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
-	cmd.Flags().StringSliceVar(&ways, "way", nil, "only these ways: amp, nohup, disown, setsid, tmux, screen, systemd-run")
+	cmd.Flags().StringVar(&opts.Format, "format", "text", "output format: text or json")
+	cmd.Flags().StringSliceVar(&opts.Ways, "way", nil, "only these ways: amp, nohup, disown, setsid, tmux, screen, systemd-run")
 	return cmd
+}
+
+// Options are the inputs of one `daemonlab compare` run.
+type Options struct {
+	IO      *iostreams.IOStreams
+	Program string
+	Args    []string
+	Format  string   // text or json
+	Ways    []string // only these ways; nil means all
+}
+
+func run(ctx context.Context, o *Options) error {
+	rows, err := compare.Run(ctx, o.Program, o.Args, compare.Options{Ways: o.Ways})
+	if err != nil {
+		return cmdutil.BadInput("%v", err)
+	}
+	if o.Format == "json" {
+		enc := json.NewEncoder(o.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"program": o.Program, "args": o.Args, "ways": rows})
+	}
+	return writeTable(o.IO, rows)
 }
 
 func writeTable(ios *iostreams.IOStreams, rows []compare.Row) error {

@@ -24,7 +24,7 @@ func NewCmdRoot(ios *iostreams.IOStreams) *cobra.Command {
 	labsCmd.AddCommand(labvalidatecmd.NewCmdValidate(ios))
 	cmd.AddCommand(labsCmd)
 	cmd.AddCommand(imagecmd.NewCmdImage(ios))
-	cmd.AddCommand(sandboxcmd.NewCmdSandbox(ios))
+	cmd.AddCommand(sandboxcmd.NewCmdSandbox(ios, nil))
 	return cmd
 }
 

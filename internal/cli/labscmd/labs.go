@@ -5,6 +5,7 @@
 package labscmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -42,51 +43,70 @@ func AddLabsDirFlag(cmd *cobra.Command) {
 	}
 }
 
-// NewCmdLabs builds the command. validate is nil in daemonlab, which hands
-// `labs validate` over to daemonlab-grade.
-func NewCmdLabs(ios *iostreams.IOStreams) *cobra.Command {
+// Options are the inputs of `daemonlab labs`.
+type Options struct {
+	IO *iostreams.IOStreams
+	ID string // the lab to show; empty lists them all
+}
+
+// NewCmdLabs builds the command (`labs validate` is handed over to
+// daemonlab-grade); runF replaces the run function in tests.
+func NewCmdLabs(ios *iostreams.IOStreams, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "labs [ID]",
 		Short: "List the labs, or show one assignment",
 		Args:  cobra.MaximumNArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				all, err := labs.List()
-				if err != nil {
-					return cmdutil.BadInput("%v", err)
-				}
-				for _, l := range all {
-					origin := l.Origin
-					if l.Overrides {
-						origin += " (overrides the bundled lab)"
-					}
-					fmt.Fprintf(ios.Out, "%s  %-10s %-45s %3g points  %s\n", l.ID, l.Tier, l.Title, l.MaxScore(), origin)
-				}
-				return nil
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.ID = args[0]
 			}
-			l, err := labs.Load(args[0])
-			if err != nil {
-				return cmdutil.BadInput("%v", err)
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			fmt.Fprint(ios.Out, l.Assignment())
-			fmt.Fprintf(ios.Out, "\nGraded checks (%g points):\n", l.MaxScore())
-			for _, c := range l.Checks {
-				if c.Hidden {
-					continue
-				}
-				e, _ := catalogue.Lookup(c.ID)
-				fmt.Fprintf(ios.Out, "  %-14s %4g  %s\n", c.ID, c.Points, e.Concept)
-			}
-			fmt.Fprintln(ios.Out, "  (and properties of the running daemon, judged by the checker)")
-			if l.Origin != labs.OriginBundled && l.Origin != "" {
-				fmt.Fprintf(ios.Out, "(a teacher's lab, from %s)\n", l.Origin)
-			}
-			return nil
+			return run(opts)
 		},
 	}
 	cmd.AddCommand(newCmdGet(ios))
 	cmd.AddCommand(companioncmd.NewCmdStubArgs("validate", "Prove a lab: references score full marks, broken variants lose what they declare", "labs", "validate"))
 	return cmd
+}
+
+// run lists the labs or shows one.
+func run(opts *Options) error {
+	ios := opts.IO
+	if opts.ID == "" {
+		all, err := labs.List()
+		if err != nil {
+			return cmdutil.BadInput("%v", err)
+		}
+		for _, l := range all {
+			origin := l.Origin
+			if l.Overrides {
+				origin += " (overrides the bundled lab)"
+			}
+			fmt.Fprintf(ios.Out, "%s  %-10s %-45s %3g points  %s\n", l.ID, l.Tier, l.Title, l.MaxScore(), origin)
+		}
+		return nil
+	}
+	l, err := labs.Load(opts.ID)
+	if err != nil {
+		return cmdutil.BadInput("%v", err)
+	}
+	fmt.Fprint(ios.Out, l.Assignment())
+	fmt.Fprintf(ios.Out, "\nGraded checks (%g points):\n", l.MaxScore())
+	for _, c := range l.Checks {
+		if c.Hidden {
+			continue
+		}
+		e, _ := catalogue.Lookup(c.ID)
+		fmt.Fprintf(ios.Out, "  %-14s %4g  %s\n", c.ID, c.Points, e.Concept)
+	}
+	fmt.Fprintln(ios.Out, "  (and properties of the running daemon, judged by the checker)")
+	if l.Origin != labs.OriginBundled && l.Origin != "" {
+		fmt.Fprintf(ios.Out, "(a teacher's lab, from %s)\n", l.Origin)
+	}
+	return nil
 }
 
 func newCmdGet(ios *iostreams.IOStreams) *cobra.Command {

@@ -45,8 +45,8 @@ type Options struct {
 	Shell []string
 }
 
-// NewCmdSandbox builds the command.
-func NewCmdSandbox(ios *iostreams.IOStreams) *cobra.Command {
+// NewCmdSandbox builds the command; runF replaces the run function in tests.
+func NewCmdSandbox(ios *iostreams.IOStreams, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "sandbox [--lab ID] [DIR]",
@@ -68,6 +68,9 @@ any shell.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.Dir = args[0]
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
 			return run(cmd.Context(), opts)
 		},
