@@ -37,10 +37,10 @@ func TestNewCmdCompare(t *testing.T) {
 
 	for args, want := range map[string][]string{
 		"a PROGRAM before --":      {"--", "/bin/sleep"},
-		"one PROGRAM":              {"/bin/sleep", "600"},
+		"one PROGRAM":              {"/bin/sleep", "x", "--", "600"},
 		"--format is text or json": {"/bin/sleep", "--format", "xml"},
 	} {
 		_, err := parse(t, want...)
-		assert.ErrorContains(t, err, args)
+		assert.ErrorContains(t, err, args, "%q", want)
 	}
 }
