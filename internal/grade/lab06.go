@@ -1,9 +1,7 @@
 package grade
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"path"
 	"regexp"
@@ -282,25 +280,7 @@ func lastN(s []string, n int) []string {
 
 // unitJournal reads a unit's journal lines after cursor.
 func (g *grader) unitJournal(ctx context.Context, unit, after string) ([]journalEntry, error) {
-	args := []string{"/usr/bin/journalctl", "-u", unit, "-o", "json", "--no-pager",
-		"--output-fields=MESSAGE,_PID,SYSLOG_IDENTIFIER"}
-	if after != "" {
-		args = append(args, "--after-cursor="+after)
-	}
-	res, err := g.c.Exec(ctx, args, containers.WithTimeout(15*time.Second), containers.WithMaxOutput(journalCap))
-	if err != nil || res.ExitCode != 0 {
-		return nil, errJournal
-	}
-	var out []journalEntry
-	sc := bufio.NewScanner(strings.NewReader(res.Output))
-	sc.Buffer(make([]byte, 0, 64<<10), journalCap)
-	for sc.Scan() {
-		var e journalEntry
-		if json.Unmarshal(sc.Bytes(), &e) == nil {
-			out = append(out, e)
-		}
-	}
-	return out, nil
+	return g.readJournal(ctx, unit, after, "MESSAGE,_PID,SYSLOG_IDENTIFIER")
 }
 
 // verifyHarmless are `systemd-analyze verify` lines that say nothing about

@@ -486,8 +486,13 @@ var errJournal = errors.New("journalctl could not run")
 
 // journalEntries reads the unit's journal lines after cursor (all when "").
 func (g *grader) journalEntries(ctx context.Context, after string) ([]journalEntry, error) {
-	args := []string{"/usr/bin/journalctl", "-u", g.lab.Unit, "-o", "json", "--no-pager",
-		"--output-fields=MESSAGE,_PID,SYSLOG_IDENTIFIER,__CURSOR"}
+	return g.readJournal(ctx, g.lab.Unit, after, "MESSAGE,_PID,SYSLOG_IDENTIFIER,__CURSOR")
+}
+
+// readJournal reads a unit's journal lines after cursor (all when ""),
+// with the given fields.
+func (g *grader) readJournal(ctx context.Context, unit, after, fields string) ([]journalEntry, error) {
+	args := []string{"/usr/bin/journalctl", "-u", unit, "-o", "json", "--no-pager", "--output-fields=" + fields}
 	if after != "" {
 		args = append(args, "--after-cursor="+after)
 	}

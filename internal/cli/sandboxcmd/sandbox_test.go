@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,14 +16,12 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-var repoRoot = func() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
-}()
+var repoRoot = testutil.RepoRoot()
 
 // terminal collects what the sandbox writes on its pseudo-terminal.
 type terminal struct {
@@ -68,12 +65,8 @@ func buildPair(t *testing.T) string {
 }
 
 func requireEngine(t *testing.T) {
-	if err := containers.EngineAvailable(context.Background()); err != nil {
-		if os.Getenv("DAEMONLAB_REQUIRE_DOCKER") == "1" {
-			t.Fatalf("DAEMONLAB_REQUIRE_DOCKER=1 but: %v", err)
-		}
-		t.Skipf("no container engine: %v", err)
-	}
+	t.Helper()
+	testutil.RequireEngine(t, containers.EngineAvailable(context.Background()))
 }
 
 // start runs `daemonlab sandbox ARGS` on a fresh pseudo-terminal.
