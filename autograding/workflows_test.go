@@ -32,6 +32,7 @@ var expr = regexp.MustCompile(`\$\{\{[^}]*\}\}|\$[A-Z_]+`)
 // commands finds the daemonlab command lines of a CI file, with
 // expressions and variables replaced by plausible values.
 func commands(t *testing.T, path string) [][]string {
+	t.Helper()
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	text := strings.ReplaceAll(string(data), ">-\n", "\n")

@@ -16,6 +16,7 @@ import (
 )
 
 func script(t *testing.T, body string) string {
+	t.Helper()
 	p := filepath.Join(t.TempDir(), "prog")
 	require.NoError(t, os.WriteFile(p, []byte("#!/bin/sh\n"+body), 0o755))
 	return p

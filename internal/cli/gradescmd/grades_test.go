@@ -26,6 +26,7 @@ func result(t *testing.T, dir, student, lab string, score float64) {
 }
 
 func run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
 	ios, _, out, errOut := iostreams.Test()
 	cmd := NewCmdGrades(ios)
 	cmd.SetArgs(args)

@@ -54,6 +54,7 @@ func (t *terminal) waitFor(tb testing.TB, text string, d time.Duration) {
 }
 
 func buildPair(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	for _, name := range []string{"daemonlab", "daemonlab-grade"} {
 		build := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./cmd/"+name)
@@ -71,6 +72,7 @@ func requireEngine(t *testing.T) {
 
 // start runs `daemonlab sandbox ARGS` on a fresh pseudo-terminal.
 func start(t *testing.T, bin string, args ...string) (*exec.Cmd, *os.File, *terminal) {
+	t.Helper()
 	cmd := exec.Command(bin, append([]string{"sandbox"}, args...)...)
 	cmd.Env = append(os.Environ(), "TESTCONTAINERS_RYUK_DISABLED=true", "TERM=xterm")
 	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 30, Cols: 100})
@@ -95,6 +97,7 @@ func start(t *testing.T, bin string, args ...string) (*exec.Cmd, *os.File, *term
 }
 
 func wait(t *testing.T, cmd *exec.Cmd, d time.Duration) error {
+	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
