@@ -151,6 +151,7 @@ type terminalShell struct {
 // session it leads. The script runs in dir, which carries the token.
 func startFromTerminal(t *testing.T, script string) *terminalShell {
 	t.Helper()
+	testutil.SkipShort(t, "no real daemons")
 	dir, err := os.MkdirTemp("", token+"-")
 	require.NoError(t, err)
 	cmd := exec.Command("sh", "-c", script+"; exec sleep 100000")
@@ -550,6 +551,7 @@ func leakedIn(dir string) []string {
 // code; it must end within limit.
 func runBin(t *testing.T, dir string, limit time.Duration, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	testutil.SkipShort(t, "no real daemons")
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, append([]string{"check"}, args...)...)
@@ -896,6 +898,7 @@ func TestPIDFileFormats(t *testing.T) {
 // pid once the process runs comm.
 func startDetached(t *testing.T, script, comm string) int {
 	t.Helper()
+	testutil.SkipShort(t, "no real daemons")
 	ts := startFromTerminal(t, "true")
 	pidfile := filepath.Join(ts.dir, "pid.pid")
 	startFromTerminal(t, fmt.Sprintf("cd %s && setsid -f sh -c 'echo $$ > %s; exec %s'", ts.dir, pidfile, script))

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daemonlab/daemonlab/internal/testutil"
+
 	"github.com/daemonlab/daemonlab/checker"
 	"github.com/daemonlab/daemonlab/checker/procfs"
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
@@ -39,6 +41,7 @@ var installMu sync.Mutex
 // when that cannot be done (not root, no apt-get, no package source).
 func needDebian(t *testing.T, pkgs ...string) {
 	t.Helper()
+	testutil.SkipShort(t, "no real daemons")
 	installMu.Lock()
 	defer installMu.Unlock()
 	var missing []string
@@ -123,6 +126,7 @@ func TestLighttpdKeepsThePlantedSignalBlocked(t *testing.T) {
 // its arguments carry the shell's directory, or it is in its session).
 func startDaemon(t *testing.T, cmdline func(dir string) string, pidfile func(dir string) string) (*terminalShell, int) {
 	t.Helper()
+	testutil.SkipShort(t, "no real daemons")
 	ts := startFromTerminal(t, "true")
 	pf := pidfile(ts.dir)
 	existed := false
