@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/daemonlab/daemonlab/internal/cli/grade"
-	"github.com/daemonlab/daemonlab/internal/cli/grades"
+	"github.com/daemonlab/daemonlab/internal/cli/gradecmd"
+	"github.com/daemonlab/daemonlab/internal/cli/gradescmd"
 	"github.com/daemonlab/daemonlab/internal/iostreams"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -32,6 +32,7 @@ var expr = regexp.MustCompile(`\$\{\{[^}]*\}\}|\$[A-Z_]+`)
 // commands finds the daemonlab command lines of a CI file, with
 // expressions and variables replaced by plausible values.
 func commands(t *testing.T, path string) [][]string {
+	t.Helper()
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	text := strings.ReplaceAll(string(data), ">-\n", "\n")
@@ -81,12 +82,12 @@ func accept(t *testing.T, argv []string) {
 	ios, _, _, _ := iostreams.Test()
 	switch argv[1] {
 	case "grade":
-		cmd := grade.NewCmdGrade(ios, func(context.Context, *grade.Options) error { return nil })
+		cmd := gradecmd.NewCmdGrade(ios, func(context.Context, *gradecmd.Options) error { return nil })
 		cmd.SetArgs(argv[2:])
 		cmd.SilenceErrors, cmd.SilenceUsage = true, true
 		assert.NoError(t, cmd.Execute(), "%v", argv)
 	case "grades":
-		cmd := grades.NewCmdGrades(ios)
+		cmd := gradescmd.NewCmdGrades(ios)
 		sub, rest, err := cmd.Find(argv[2:])
 		require.NoError(t, err, "%v", argv)
 		assert.NoError(t, sub.ParseFlags(rest), "%v", argv)

@@ -59,7 +59,7 @@ func (j *judgement) pidfile() outcome {
 		}
 		return o
 	}
-	o.observed = fmt.Sprintf("%s names %d (mode %04o, owner uid %d, %s)", pf.Path, pf.PID, uint32(pf.Mode.Perm()), pf.Uid, pf.How)
+	o.observed = fmt.Sprintf("%s names %d (mode %04o, owner uid %d, %s)", pf.Path, pf.PID, uint32(pf.Mode.Perm()), pf.UID, pf.How)
 	if pf.Mode&0o002 != 0 {
 		o.status = report.Fail
 		o.observed = fmt.Sprintf("%s is world-writable (mode %04o): anyone can choose which process gets signalled", pf.Path, uint32(pf.Mode.Perm()))

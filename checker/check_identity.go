@@ -13,12 +13,12 @@ import (
 func (j *judgement) privileges() outcome {
 	st := j.s.Status
 	req := j.profile.Privileges
-	o := outcome{observed: fmt.Sprintf("uid %s, gid %s, groups %s, CapEff %016x%s", ids(st.Uid), ids(st.Gid), groupList(st.Groups), st.CapEff, nnp(st.NoNewPrivs, st.HasNoNewPrivs))}
+	o := outcome{observed: fmt.Sprintf("uid %s, gid %s, groups %s, CapEff %016x%s", ids(st.UID), ids(st.GID), groupList(st.Groups), st.CapEff, nnp(st.NoNewPrivs, st.HasNoNewPrivs))}
 	if req.IsZero() {
 		// Nothing required, but a half-finished drop is worth saying: an
 		// effective id that differs from the real or saved one can be
 		// switched back (seteuid(0)).
-		if half := halfDropped(st.Uid, st.Gid); half != "" {
+		if half := halfDropped(st.UID, st.GID); half != "" {
 			o.status, o.expected = report.Warn, "uid and gid the same in all four slots (real, effective, saved, filesystem)"
 			o.observed = half + " (" + o.observed + ")"
 			o.hint = "drop for good with setgroups(), setgid() and setuid() (or setresgid/setresuid), which change every slot, not seteuid()/setegid()."
@@ -43,10 +43,10 @@ func (j *judgement) privileges() outcome {
 			return outcome{status: report.Error, observed: o.observed, expected: "group " + gidName, hint: err.Error()}
 		}
 		want = append(want, fmt.Sprintf("uid %d (%s) and gid %d in all four slots", uid, u.Username, gid))
-		if p := idProblem("uid", st.Uid, uint32(uid)); p != "" {
+		if p := idProblem("uid", st.UID, uint32(uid)); p != "" {
 			problems = append(problems, p)
 		}
-		if p := idProblem("gid", st.Gid, gid); p != "" {
+		if p := idProblem("gid", st.GID, gid); p != "" {
 			problems = append(problems, p)
 		}
 		if allowed, err := userGroups(u); err == nil {

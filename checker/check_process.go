@@ -229,13 +229,13 @@ func (j *judgement) umask() outcome {
 		o.status = report.Pass
 		return o
 	}
-	if pl := j.planted; pl != nil && got == pl.Umask {
+	if pl := j.planted; pl != nil && got == Mode(pl.Umask) {
 		o.status, o.observed = report.Fail, fmt.Sprintf("umask %s, unchanged since launch: the daemon never called umask()", got)
 		return o
 	}
 	switch {
 	case j.planted != nil:
-		o.observed += fmt.Sprintf(": set by the daemon (launch mode started it with %s), a deliberate choice other than %s", j.planted.Umask, strings.Join(accepted, " or "))
+		o.observed += fmt.Sprintf(": set by the daemon (launch mode started it with %s), a deliberate choice other than %s", Mode(j.planted.Umask), strings.Join(accepted, " or "))
 	case s.UnderSystemd():
 		o.observed += ": systemd's UMask= (0022 unless the unit sets it)"
 	default:

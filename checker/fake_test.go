@@ -23,6 +23,7 @@ type fakeProc struct {
 }
 
 func newFakeProc(t *testing.T) *fakeProc {
+	t.Helper()
 	base := t.TempDir()
 	f := &fakeProc{t: t, root: filepath.Join(base, "proc"), dir: filepath.Join(base, "run")}
 	require.NoError(t, os.MkdirAll(f.root, 0o755))

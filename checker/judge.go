@@ -4,7 +4,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/daemonlab/daemonlab/checker/catalogue"
+	"github.com/daemonlab/daemonlab/checker/launch"
 	"github.com/daemonlab/daemonlab/checker/procfs"
 	"github.com/daemonlab/daemonlab/report"
 )
@@ -22,7 +22,7 @@ type outcome struct {
 type judgement struct {
 	s       *Snapshot
 	profile Profile
-	planted *Planted // nil in attach mode
+	planted *launch.Planted // nil in attach mode
 }
 
 type staticCheck struct {
@@ -58,7 +58,7 @@ func StaticIDs() []string {
 
 // Judge runs every static check the profile enables on a snapshot. planted
 // is nil in attach mode.
-func Judge(s *Snapshot, p Profile, planted *Planted) []report.Check {
+func Judge(s *Snapshot, p Profile, planted *launch.Planted) []report.Check {
 	j := &judgement{s: s, profile: p, planted: planted}
 	out := make([]report.Check, 0, len(staticChecks))
 	for _, c := range staticChecks {
@@ -67,24 +67,10 @@ func Judge(s *Snapshot, p Profile, planted *Planted) []report.Check {
 		}
 		start := time.Now()
 		o := c.judge(j)
-		out = append(out, NewCheck(c.id, o.status, o.observed, o.expected, o.hint, o.details, !p.isOptional(c.id), time.Since(start)))
+		b := Check(c.id).Expected(o.expected).Details(o.details...).Optional(p.isOptional(c.id)).Since(start)
+		out = append(out, b.Result(o.status, o.observed, o.hint))
 	}
 	return out
-}
-
-// NewCheck builds a report entry for a catalogue id, filling the concept
-// and course link; the hint is dropped on a pass. Probes and the grader
-// build their entries with it too.
-func NewCheck(id string, status report.Status, observed, expected, hint string, details []string, required bool, d time.Duration) report.Check {
-	e, _ := catalogue.Lookup(id)
-	if status == report.Pass || status == report.Skip || status == report.Unknown {
-		hint = ""
-	}
-	return report.Check{
-		ID: id, Concept: e.Concept, Status: status, Required: required,
-		Observed: observed, Expected: expected, Hint: hint, Details: details,
-		Course: e.Course(), Duration: d,
-	}
 }
 
 // unreadable turns a read error into the outcome a check reports: a

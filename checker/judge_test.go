@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/daemonlab/daemonlab/checker/launch"
 	"github.com/daemonlab/daemonlab/checker/procfs"
 	"github.com/daemonlab/daemonlab/report"
 	"github.com/stretchr/testify/assert"
@@ -38,138 +39,145 @@ func daemonSnapshot() *Snapshot {
 }
 
 func TestStaticChecksOnSnapshots(t *testing.T) {
-	planted := &Planted{Umask: 0o077, Blocked: []syscall.Signal{syscall.SIGUSR1}, Ignored: []syscall.Signal{syscall.SIGINT},
+	planted := &launch.Planted{Umask: 0o077, Blocked: []syscall.Signal{syscall.SIGUSR1}, Ignored: []syscall.Signal{syscall.SIGINT},
 		MarkerFD: 9, MarkerDev: 7, MarkerIno: 77, Canary: "DAEMONLAB_CANARY", Dir: "/tmp/launch", LauncherPID: 450, LauncherSID: 440, LauncherExited: true, Subreaper: 42}
 	tests := []struct {
 		name    string
 		mutate  func(s *Snapshot, p *Profile)
-		planted *Planted
+		planted *launch.Planted
 		id      string
 		want    report.Status
 		says    string
 	}{
-		{"double fork is not a leader", nil, nil, "session", report.Pass, "double fork"},
-		{"single fork leader", func(s *Snapshot, p *Profile) { s.Stat.Session, s.Stat.PGRP = 500, 500 }, nil, "session", report.Pass, "single fork"},
-		{"lab wants a leader", func(s *Snapshot, p *Profile) { p.Session = "leader" }, nil, "session", report.Fail, "double fork"},
-		{"lab wants double fork", func(s *Snapshot, p *Profile) { s.Stat.Session = 500; p.Session = "non-leader" }, nil, "session", report.Fail, "single fork"},
-		{"still in the terminal's session", func(s *Snapshot, p *Profile) {
+		{name: "double fork is not a leader", id: "session", want: report.Pass, says: "double fork"},
+		{name: "single fork leader", mutate: func(s *Snapshot, p *Profile) { s.Stat.Session, s.Stat.PGRP = 500, 500 }, id: "session", want: report.Pass, says: "single fork"},
+		{name: "lab wants a leader", mutate: func(s *Snapshot, p *Profile) { p.Session = "leader" }, id: "session", want: report.Fail, says: "double fork"},
+		{name: "lab wants double fork", mutate: func(s *Snapshot, p *Profile) { s.Stat.Session = 500; p.Session = "non-leader" }, id: "session", want: report.Fail, says: "single fork"},
+		{name: "still in the terminal's session", mutate: func(s *Snapshot, p *Profile) {
 			s.Stat.Session = 300
 			s.SessionLeader = &Relative{PID: 300, Comm: "bash", Stat: procfs.Stat{TTYNr: 34819}}
-		}, nil, "session", report.Fail, "owns terminal /dev/pts/3"},
-		{"in the launcher's session", func(s *Snapshot, p *Profile) {
+		}, id: "session", want: report.Fail, says: "owns terminal /dev/pts/3"},
+		{name: "in the launcher's session", mutate: func(s *Snapshot, p *Profile) {
 			s.Stat.Session = 440
 			s.SessionLeader = &Relative{PID: 440, Comm: "daemonlab"}
-		}, planted, "session", report.Fail, "launcher's terminal session"},
-		{"worker in its master's session", func(s *Snapshot, p *Profile) {
+		}, planted: planted, id: "session", want: report.Fail, says: "launcher's terminal session"},
+		{name: "worker in its master's session", mutate: func(s *Snapshot, p *Profile) {
 			s.Stat.Session = 400
 			s.SessionLeader = &Relative{PID: 400, Comm: "nginx"}
 			s.Ancestors = append([]Relative{{PID: 400, Comm: "nginx"}}, s.Ancestors...)
-		}, nil, "session", report.Pass, "ancestor"},
-		{"controlling terminal", func(s *Snapshot, p *Profile) { s.Stat.TTYNr, s.Stat.TPGID = 34819, 500 }, nil, "no-tty", report.Fail, "/dev/pts/3"},
-		{"no ctty but a terminal fd", func(s *Snapshot, p *Profile) { s.FDs[1] = pts(1) }, nil, "no-tty", report.Warn, "fd 1 on /dev/pts/3"},
-		{"parent is a shell", func(s *Snapshot, p *Profile) {
+		}, id: "session", want: report.Pass, says: "ancestor"},
+		{name: "controlling terminal", mutate: func(s *Snapshot, p *Profile) { s.Stat.TTYNr, s.Stat.TPGID = 34819, 500 }, id: "no-tty", want: report.Fail, says: "/dev/pts/3"},
+		{name: "no ctty but a terminal fd", mutate: func(s *Snapshot, p *Profile) { s.FDs[1] = pts(1) }, id: "no-tty", want: report.Warn, says: "fd 1 on /dev/pts/3"},
+		{name: "parent is a shell", mutate: func(s *Snapshot, p *Profile) {
 			s.Stat.PPID = 300
 			s.Ancestors = []Relative{{PID: 300, Comm: "bash"}, {PID: 1, Comm: "init"}}
-		}, nil, "parent", report.Fail, "never orphaned"},
-		{"a worker of its master daemon", func(s *Snapshot, p *Profile) {
+		}, id: "parent", want: report.Fail, says: "never orphaned"},
+		{name: "a worker of its master daemon", mutate: func(s *Snapshot, p *Profile) {
 			s.Stat.PPID = 400
 			s.Ancestors = []Relative{{PID: 400, Comm: "refdaemon", Stat: procfs.Stat{PPID: 1}}, {PID: 1, Comm: "init"}}
-		}, nil, "parent", report.Pass, "worker"},
-		{"the daemon the pid file names is not a worker", func(s *Snapshot, p *Profile) {
+		}, id: "parent", want: report.Pass, says: "worker"},
+		{name: "the daemon the pid file names is not a worker", mutate: func(s *Snapshot, p *Profile) {
 			s.Stat.PPID = 400
 			s.Ancestors = []Relative{{PID: 400, Comm: "refdaemon", Stat: procfs.Stat{PPID: 1}}, {PID: 1, Comm: "init"}}
 			s.PIDFile = PIDFile{Path: "/run/refdaemon.pid", Exists: true, PID: 500}
-		}, nil, "parent", report.Fail, "never orphaned"},
-		{"parent is a user systemd", func(s *Snapshot, p *Profile) {
+		}, id: "parent", want: report.Fail, says: "never orphaned"},
+		{name: "parent is a user systemd", mutate: func(s *Snapshot, p *Profile) {
 			s.Stat.PPID = 900
 			s.Ancestors = []Relative{{PID: 900, Comm: "systemd"}, {PID: 1, Comm: "systemd"}}
-		}, nil, "parent", report.Pass, "service manager"},
-		{"adopted by the checker", func(s *Snapshot, p *Profile) { s.Stat.PPID = 42 }, planted, "parent", report.Pass, "subreaper"},
-		{"the launched process never forked", func(s *Snapshot, p *Profile) { s.PID = 450 }, planted, "parent", report.Fail, "never forked"},
-		{"cwd in a home directory", func(s *Snapshot, p *Profile) { s.Cwd = "/home/student" }, nil, "cwd", report.Fail, "most likely the shell's"},
-		{"cwd in a spool directory", func(s *Snapshot, p *Profile) { s.Cwd = "/var/spool/cron" }, nil, "cwd", report.Warn, "deliberate"},
-		{"cwd elsewhere where a lab names /", func(s *Snapshot, p *Profile) { s.Cwd, p.Cwd = "/var/spool/cron", "/" }, nil, "cwd", report.Fail, "/var/spool/cron"},
-		{"no lock, but a listening socket", func(s *Snapshot, p *Profile) {
+		}, id: "parent", want: report.Pass, says: "service manager"},
+		{name: "adopted by the checker", mutate: func(s *Snapshot, p *Profile) { s.Stat.PPID = 42 }, planted: planted, id: "parent", want: report.Pass, says: "subreaper"},
+		{name: "the launched process never forked", mutate: func(s *Snapshot, p *Profile) { s.PID = 450 }, planted: planted, id: "parent", want: report.Fail, says: "never forked"},
+		{name: "cwd in a home directory", mutate: func(s *Snapshot, p *Profile) { s.Cwd = "/home/student" }, id: "cwd", want: report.Fail, says: "most likely the shell's"},
+		{name: "cwd in a spool directory", mutate: func(s *Snapshot, p *Profile) { s.Cwd = "/var/spool/cron" }, id: "cwd", want: report.Warn, says: "deliberate"},
+		{name: "cwd elsewhere where a lab names /", mutate: func(s *Snapshot, p *Profile) { s.Cwd, p.Cwd = "/var/spool/cron", "/" }, id: "cwd", want: report.Fail, says: "/var/spool/cron"},
+		{name: "no lock, but a listening socket", mutate: func(s *Snapshot, p *Profile) {
 			s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "socket:[77]", Ino: 77, HasStat: true, Mode: unix.S_IFSOCK})
 			s.Listeners = map[uint64]procfs.Listener{77: {Proto: "tcp", Port: 22, Inode: 77}}
-		}, nil, "lock", report.Warn, "tcp port 22"},
-		{"cwd unreadable is unknown", func(s *Snapshot, p *Profile) { s.CwdErr = fs.ErrPermission }, nil, "cwd", report.Unknown, "permission denied"},
-		{"lab cwd", func(s *Snapshot, p *Profile) { s.Cwd, p.Cwd = "/var/lib/x", "/var/lib/x" }, nil, "cwd", report.Pass, "/var/lib/x"},
-		{"umask 022 is a warning", func(s *Snapshot, p *Profile) { s.Status.Umask = 0o22 }, nil, "umask", report.Warn, "0022"},
-		{"umask unchanged since launch", func(s *Snapshot, p *Profile) { s.Status.Umask = 0o77 }, planted, "umask", report.Fail, "never called umask"},
-		{"umask missing on old kernels", func(s *Snapshot, p *Profile) { s.Status.HasUmask = false }, nil, "umask", report.Unknown, "4.7"},
-		{"stdio closed", func(s *Snapshot, p *Profile) { s.FDs = nil }, nil, "stdio", report.Fail, "0→closed"},
-		{"stdio on a terminal", func(s *Snapshot, p *Profile) { s.FDs[2] = pts(2) }, nil, "stdio", report.Fail, "a terminal"},
-		{"stdio to the journal under systemd", func(s *Snapshot, p *Profile) {
+		}, id: "lock", want: report.Warn, says: "tcp port 22"},
+		{name: "cwd unreadable is unknown", mutate: func(s *Snapshot, p *Profile) { s.CwdErr = fs.ErrPermission }, id: "cwd", want: report.Unknown, says: "permission denied"},
+		{name: "lab cwd", mutate: func(s *Snapshot, p *Profile) { s.Cwd, p.Cwd = "/var/lib/x", "/var/lib/x" }, id: "cwd", want: report.Pass, says: "/var/lib/x"},
+		{name: "umask 022 is a warning", mutate: func(s *Snapshot, p *Profile) { s.Status.Umask = 0o22 }, id: "umask", want: report.Warn, says: "0022"},
+		{name: "umask unchanged since launch", mutate: func(s *Snapshot, p *Profile) { s.Status.Umask = 0o77 }, planted: planted, id: "umask", want: report.Fail, says: "never called umask"},
+		{name: "umask missing on old kernels", mutate: func(s *Snapshot, p *Profile) { s.Status.HasUmask = false }, id: "umask", want: report.Unknown, says: "4.7"},
+		{name: "stdio closed", mutate: func(s *Snapshot, p *Profile) { s.FDs = nil }, id: "stdio", want: report.Fail, says: "0→closed"},
+		{name: "stdio on a terminal", mutate: func(s *Snapshot, p *Profile) { s.FDs[2] = pts(2) }, id: "stdio", want: report.Fail, says: "a terminal"},
+		{name: "stdio to the journal under systemd", mutate: func(s *Snapshot, p *Profile) {
 			s.Unit = "cron.service"
 			s.FDs[1] = procfs.FD{Num: 1, Target: "socket:[123]"}
-		}, nil, "stdio", report.Pass, "journal"},
-		{"a socket on stdout outside systemd", func(s *Snapshot, p *Profile) { s.FDs[1] = procfs.FD{Num: 1, Target: "socket:[123]"} }, nil, "stdio", report.Fail, "socket"},
-		{"spare /dev/null leaks", func(s *Snapshot, p *Profile) { s.FDs = append(s.FDs, devNull(3)) }, nil, "fds", report.Fail, "/dev/null beyond 2"},
-		{"planted marker leaks", func(s *Snapshot, p *Profile) {
+		}, id: "stdio", want: report.Pass, says: "journal"},
+		{name: "a socket on stdout outside systemd", mutate: func(s *Snapshot, p *Profile) { s.FDs[1] = procfs.FD{Num: 1, Target: "socket:[123]"} }, id: "stdio", want: report.Fail, says: "socket"},
+		{name: "spare /dev/null leaks", mutate: func(s *Snapshot, p *Profile) { s.FDs = append(s.FDs, devNull(3)) }, id: "fds", want: report.Fail, says: "/dev/null beyond 2"},
+		{name: "planted marker leaks", mutate: func(s *Snapshot, p *Profile) {
 			s.FDs = append(s.FDs, procfs.FD{Num: 9, Target: "/tmp/launch/marker", HasStat: true, Mode: unix.S_IFREG, Dev: 7, Ino: 77})
-		}, planted, "fds", report.Fail, "marker"},
-		{"runtime descriptors are fine", func(s *Snapshot, p *Profile) {
+		}, planted: planted, id: "fds", want: report.Fail, says: "marker"},
+		{name: "runtime descriptors are fine", mutate: func(s *Snapshot, p *Profile) {
 			s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "socket:[1]"}, procfs.FD{Num: 4, Target: "anon_inode:[eventpoll]"},
 				procfs.FD{Num: 5, Target: "pipe:[9]"}, procfs.FD{Num: 6, Target: "pipe:[9]"})
-		}, nil, "fds", report.Pass, "all explained"},
-		{"a lone pipe end is unexplained", func(s *Snapshot, p *Profile) { s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "pipe:[9]"}) }, nil, "fds", report.Warn, "pipe"},
-		{"planted blocked signal in every thread", func(s *Snapshot, p *Profile) {
+		}, id: "fds", want: report.Pass, says: "all explained"},
+		{name: "a lone pipe end is unexplained", mutate: func(s *Snapshot, p *Profile) { s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "pipe:[9]"}) }, id: "fds", want: report.Warn, says: "pipe"},
+		{name: "planted blocked signal in every thread", mutate: func(s *Snapshot, p *Profile) {
 			s.Tasks = []Task{{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGUSR1)}, {TID: 501, SigBlk: procfs.SigSetOf(syscall.SIGUSR1)}}
-		}, planted, "sigmask", report.Fail, "in all 2 thread(s)"},
-		{"planted blocked signal in one thread of two is delivered", func(s *Snapshot, p *Profile) {
+		}, planted: planted, id: "sigmask", want: report.Fail, says: "in all 2 thread(s)"},
+		{name: "planted blocked signal in one thread of two is delivered", mutate: func(s *Snapshot, p *Profile) {
 			s.Tasks = []Task{{TID: 500}, {TID: 501, SigBlk: procfs.SigSetOf(syscall.SIGUSR1)}}
-		}, planted, "sigmask", report.Pass, "501"},
-		{"planted blocked signal with a handler is not excused", func(s *Snapshot, p *Profile) {
+		}, planted: planted, id: "sigmask", want: report.Pass, says: "501"},
+		{name: "planted blocked signal with a handler is not excused", mutate: func(s *Snapshot, p *Profile) {
 			s.Tasks = []Task{{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGUSR1)}}
 			s.Status.SigCgt = procfs.SigSetOf(syscall.SIGUSR1, syscall.SIGHUP)
-		}, planted, "sigmask", report.Fail, "a handler is installed"},
-		{"planted blocked signal taken by a signalfd", func(s *Snapshot, p *Profile) {
+		}, planted: planted, id: "sigmask", want: report.Fail, says: "a handler is installed"},
+		{name: "planted blocked signal taken by a signalfd", mutate: func(s *Snapshot, p *Profile) {
 			s.Tasks = []Task{{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGUSR1)}}
 			s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "anon_inode:[signalfd]", HasInfo: true, Info: procfs.FDInfo{HasSigMask: true, SigMask: procfs.SigSetOf(syscall.SIGUSR1)}})
-		}, planted, "sigmask", report.Pass, ""},
-		{"SIGTERM blocked everywhere", func(s *Snapshot, p *Profile) { s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM) }, nil, "sigmask", report.Fail, "never be delivered"},
-		{"SIGTERM blocked everywhere in launch mode is the daemon's doing", func(s *Snapshot, p *Profile) { s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM) }, planted, "sigmask", report.Fail, "by the daemon itself"},
-		{"blocked but consumed by a signalfd", func(s *Snapshot, p *Profile) {
+		}, planted: planted, id: "sigmask", want: report.Pass, says: ""},
+		{name: "SIGTERM blocked everywhere", mutate: func(s *Snapshot, p *Profile) { s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM) }, id: "sigmask", want: report.Fail, says: "never be delivered"},
+		{name: "SIGTERM blocked everywhere in launch mode is the daemon's doing", mutate: func(s *Snapshot, p *Profile) { s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM) }, planted: planted, id: "sigmask", want: report.Fail, says: "by the daemon itself"},
+		{name: "blocked but consumed by a signalfd", mutate: func(s *Snapshot, p *Profile) {
 			s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM)
 			s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "anon_inode:[signalfd]", HasInfo: true, Info: procfs.FDInfo{HasSigMask: true, SigMask: procfs.SigSetOf(syscall.SIGTERM)}})
-		}, nil, "sigmask", report.Pass, "on purpose"},
-		{"caught and blocked between sigsuspend calls", func(s *Snapshot, p *Profile) {
+		}, id: "sigmask", want: report.Pass, says: "on purpose"},
+		{name: "caught and blocked between sigsuspend calls", mutate: func(s *Snapshot, p *Profile) {
 			s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM, syscall.SIGHUP)
 			s.Status.SigCgt = procfs.SigSetOf(syscall.SIGTERM, syscall.SIGHUP)
-		}, nil, "sigmask", report.Pass, "on purpose"},
-		{"planted and not caught, even in one thread", func(s *Snapshot, p *Profile) {
+		}, id: "sigmask", want: report.Pass, says: "on purpose"},
+		{name: "planted and not caught, even in one thread", mutate: func(s *Snapshot, p *Profile) {
 			s.Tasks = []Task{{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGUSR1)}}
 			s.Status.SigCgt = procfs.SigSetOf(syscall.SIGTERM)
-		}, planted, "sigmask", report.Fail, "as the launcher left it"},
-		{"blocked but a thread sigwaits", func(s *Snapshot, p *Profile) {
+		}, planted: planted, id: "sigmask", want: report.Fail, says: "as the launcher left it"},
+		{name: "blocked but a thread sigwaits", mutate: func(s *Snapshot, p *Profile) {
 			s.Tasks = []Task{{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGTERM), Wchan: "do_sigtimedwait"}}
-		}, nil, "sigmask", report.Pass, "on purpose"},
-		{"planted ignore survives", func(s *Snapshot, p *Profile) { s.Status.SigIgn = procfs.SigSetOf(syscall.SIGINT) }, planted, "sigdisp", report.Fail, "SIGINT is still ignored"},
-		{"SIGTERM ignored", func(s *Snapshot, p *Profile) { s.Status.SigIgn = procfs.SigSetOf(syscall.SIGTERM) }, nil, "sigdisp", report.Fail, "cannot be stopped"},
-		{"SIGINT ignored in attach mode is advice", func(s *Snapshot, p *Profile) { s.Status.SigIgn = procfs.SigSetOf(syscall.SIGINT) }, nil, "sigdisp", report.Warn, "SIGINT"},
-		{"SIGHUP ignored where reload is wanted", func(s *Snapshot, p *Profile) {
+		}, id: "sigmask", want: report.Pass, says: "on purpose"},
+		{name: "planted ignore survives", mutate: func(s *Snapshot, p *Profile) { s.Status.SigIgn = procfs.SigSetOf(syscall.SIGINT) }, planted: planted, id: "sigdisp", want: report.Fail, says: "SIGINT is still ignored"},
+		{name: "SIGTERM ignored", mutate: func(s *Snapshot, p *Profile) { s.Status.SigIgn = procfs.SigSetOf(syscall.SIGTERM) }, id: "sigdisp", want: report.Fail, says: "cannot be stopped"},
+		{name: "SIGINT ignored in attach mode is advice", mutate: func(s *Snapshot, p *Profile) { s.Status.SigIgn = procfs.SigSetOf(syscall.SIGINT) }, id: "sigdisp", want: report.Warn, says: "SIGINT"},
+		{name: "SIGHUP ignored where reload is wanted", mutate: func(s *Snapshot, p *Profile) {
 			s.Status.SigIgn = procfs.SigSetOf(syscall.SIGHUP)
 			p.SIGHUP = "reload"
-		}, nil, "sigdisp", report.Fail, "reload"},
-		{"canary present: advice", func(s *Snapshot, p *Profile) { s.Environ = append(s.Environ, "DAEMONLAB_CANARY=1") }, planted, "env", report.Warn, "cannot be seen"},
-		{"canary present, exec-clean required", func(s *Snapshot, p *Profile) {
+		}, id: "sigdisp", want: report.Fail, says: "reload"},
+		{name: "canary present: advice", mutate: func(s *Snapshot, p *Profile) { s.Environ = append(s.Environ, "DAEMONLAB_CANARY=1") }, planted: planted, id: "env", want: report.Warn, says: "cannot be seen"},
+		{name: "canary present, exec-clean required", mutate: func(s *Snapshot, p *Profile) {
 			s.Environ = append(s.Environ, "DAEMONLAB_CANARY=1")
 			p.Env = SevFail
-		}, planted, "env", report.Fail, "DAEMONLAB_CANARY"},
-		{"login session variables", func(s *Snapshot, p *Profile) { s.Environ = append(s.Environ, "SSH_TTY=/dev/pts/3") }, nil, "env", report.Warn, "SSH_TTY"},
-		{"privileges not required", nil, nil, "privileges", report.Skip, "uid 0"},
-		{"root groups kept after setuid", func(s *Snapshot, p *Profile) {
-			s.Status.Uid, s.Status.Gid, s.Status.Groups = [4]uint32{65534, 65534, 65534, 65534}, [4]uint32{65534, 65534, 65534, 65534}, []uint32{0}
+		}, planted: planted, id: "env", want: report.Fail, says: "DAEMONLAB_CANARY"},
+		{name: "login session variables", mutate: func(s *Snapshot, p *Profile) { s.Environ = append(s.Environ, "SSH_TTY=/dev/pts/3") }, id: "env", want: report.Warn, says: "SSH_TTY"},
+		{name: "privileges not required", id: "privileges", want: report.Skip, says: "uid 0"},
+		{name: "root groups kept after setuid", mutate: func(s *Snapshot, p *Profile) {
+			s.Status.UID, s.Status.GID, s.Status.Groups = [4]uint32{65534, 65534, 65534, 65534}, [4]uint32{65534, 65534, 65534, 65534}, []uint32{0}
 			p.Privileges.User = "nobody"
-		}, nil, "privileges", report.Fail, "supplementary group 0"},
-		{"saved uid still root", func(s *Snapshot, p *Profile) {
-			s.Status.Uid, s.Status.Gid = [4]uint32{65534, 65534, 0, 65534}, [4]uint32{65534, 65534, 65534, 65534}
+		}, id: "privileges", want: report.Fail, says: "supplementary group 0"},
+		{name: "saved uid still root", mutate: func(s *Snapshot, p *Profile) {
+			s.Status.UID, s.Status.GID = [4]uint32{65534, 65534, 0, 65534}, [4]uint32{65534, 65534, 65534, 65534}
 			p.Privileges.User = "nobody"
-		}, nil, "privileges", report.Fail, "make it root again"},
-		{"no pid file outside systemd", nil, nil, "pidfile", report.Warn, "no pid file"},
-		{"no pid file under systemd", func(s *Snapshot, p *Profile) { s.Unit = "x.service" }, nil, "pidfile", report.Skip, "systemd"},
-		{"no pid file where required", func(s *Snapshot, p *Profile) { p.RequirePIDFile = true }, nil, "pidfile", report.Fail, "no pid file"},
+		}, id: "privileges", want: report.Fail, says: "make it root again"},
+		{name: "no pid file outside systemd", id: "pidfile", want: report.Warn, says: "no pid file"},
+		{name: "no pid file under systemd", mutate: func(s *Snapshot, p *Profile) { s.Unit = "x.service" }, id: "pidfile", want: report.Skip, says: "systemd"},
+		{name: "pid file names a pid that has exited", mutate: func(s *Snapshot, p *Profile) {
+			s.PIDFile = PIDFile{Path: "/run/refdaemon.pid", Exists: true, Raw: []byte("600\n"), PID: 600}
+		}, id: "pidfile", want: report.Fail, says: "600 is not running"},
+		{name: "pid file names another running process", mutate: func(s *Snapshot, p *Profile) {
+			s.PIDFile = PIDFile{Path: "/run/refdaemon.pid", Exists: true, Raw: []byte("600\n"), PID: 600}
+			s.Live = map[int]bool{600: true}
+		}, id: "pidfile", want: report.Fail, says: "names pid 600, but the daemon is pid 500"},
+		{name: "no pid file where required", mutate: func(s *Snapshot, p *Profile) { p.RequirePIDFile = true }, id: "pidfile", want: report.Fail, says: "no pid file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -196,14 +204,14 @@ func TestParsePID(t *testing.T) {
 		pid     int
 		wantErr string
 	}{
-		{"1234\n", 1234, ""},
-		{"1234\x00", 1234, ""},
-		{"  1234  \n\n", 1234, ""},
-		{"1234 extra words", 1234, ""},
-		{"", 0, "empty"},
-		{"\x00\n", 0, "empty"},
-		{"abc", 0, "not a pid"},
-		{"-5", 0, "not a pid"},
+		{raw: "1234\n", pid: 1234},
+		{raw: "1234\x00", pid: 1234},
+		{raw: "  1234  \n\n", pid: 1234},
+		{raw: "1234 extra words", pid: 1234},
+		{raw: "", pid: 0, wantErr: "empty"},
+		{raw: "\x00\n", pid: 0, wantErr: "empty"},
+		{raw: "abc", pid: 0, wantErr: "not a pid"},
+		{raw: "-5", pid: 0, wantErr: "not a pid"},
 	} {
 		pid, err := ParsePID([]byte(tt.raw))
 		if tt.wantErr != "" {
@@ -233,4 +241,16 @@ func TestUnitFromCgroup(t *testing.T) {
 	assert.Equal(t, "ssh.service", UnitFromCgroup("12:pids:/\n1:name=systemd:/system.slice/ssh.service\n0::/\n"))
 	assert.Equal(t, "", UnitFromCgroup("0::/\n"))
 	assert.Equal(t, "session-3.scope", UnitFromCgroup("0::/user.slice/user-0.slice/session-3.scope\n"))
+}
+
+// Judging reads nothing: whether a pid the pid file names still runs is
+// what Take found (Live), not what /proc says now.
+func TestJudgeTakesLivenessFromTheSnapshot(t *testing.T) {
+	s := daemonSnapshot()
+	s.PIDFile = PIDFile{Path: "/run/refdaemon.pid", Exists: true, Raw: []byte("1\n"), PID: 1}
+	got := findCheck(t, Judge(s, DefaultProfile(), nil), "pidfile")
+	assert.Contains(t, got.Observed, "1 is not running", "pid 1 runs here, but the snapshot does not say so")
+	s.Live = map[int]bool{1: true}
+	got = findCheck(t, Judge(s, DefaultProfile(), nil), "pidfile")
+	assert.NotContains(t, got.Observed, "not running")
 }

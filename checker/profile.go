@@ -2,9 +2,9 @@ package checker
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // Severity says what a deviation costs.
@@ -158,41 +158,8 @@ func (p Profile) allowsStdio(kind string) bool {
 	return false
 }
 
-func (p Profile) isOptional(id string) bool { return contains(p.Optional, id) }
-func (p Profile) isDisabled(id string) bool { return contains(p.Disabled, id) }
+func (p Profile) isOptional(id string) bool { return slices.Contains(p.Optional, id) }
+func (p Profile) isDisabled(id string) bool { return slices.Contains(p.Disabled, id) }
 
 // IsDisabled reports whether the profile turns check id off.
 func (p Profile) IsDisabled(id string) bool { return p.isDisabled(id) }
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-// Planted describes the conditions launch mode set up before starting the
-// program. Whatever the daemon did not undo shows against them. Attach mode
-// has no Planted and judges by the profile alone.
-type Planted struct {
-	Umask   Mode
-	Blocked []syscall.Signal
-	Ignored []syscall.Signal
-	// Marker is the descriptor left open without close-on-exec.
-	MarkerFD  int
-	MarkerDev uint64
-	MarkerIno uint64
-	// Canary is the name of the environment variable set at launch.
-	Canary string
-	// Dir is the temporary working directory the program started in.
-	Dir string
-	// LauncherPID and LauncherSID identify the launched program and the
-	// session of the terminal it started on.
-	LauncherPID int
-	LauncherSID int
-	// LauncherExited is true once the launched program has exited.
-	LauncherExited bool
-	// Subreaper is the checker's pid: orphans of the run are adopted by it.
-	Subreaper int
-}

@@ -5,15 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/daemonlab/daemonlab/checker/procfs"
 	"github.com/shirou/gopsutil/v4/common"
 	"github.com/shirou/gopsutil/v4/process"
-	"golang.org/x/sys/unix"
 )
 
 // Snapshot is everything the static checks need about one process, read
@@ -60,7 +57,10 @@ type Snapshot struct {
 
 	PIDFile PIDFile
 
-	proc procfs.FS
+	// Live holds, for the other processes the checks name (the pid the
+	// pid file holds, the takers of locks on its inode), whether each was
+	// running when the snapshot was taken. A pid not in it was not.
+	Live map[int]bool
 
 	// Self is the checker process: attach mode compares sessions with it.
 	SelfPID int
@@ -79,21 +79,6 @@ type Relative struct {
 	PID  int
 	Comm string
 	Stat procfs.Stat
-}
-
-// PIDFile is the pid file as read during the snapshot.
-type PIDFile struct {
-	Path string
-	// How says how the path was chosen: "given", or how it was discovered.
-	How    string
-	Exists bool
-	Err    error // reading failed for another reason than not existing
-	Raw    []byte
-	PID    int // 0 when Raw does not parse
-	Mode   os.FileMode
-	Uid    uint32
-	Dev    uint64
-	Ino    uint64
 }
 
 // Options tune how a snapshot is taken.
@@ -118,7 +103,7 @@ func Take(ctx context.Context, pid int, opts Options) (*Snapshot, error) {
 	if fs.Root == "" {
 		fs = procfs.New("")
 	}
-	s := &Snapshot{PID: pid, TakenAt: time.Now(), SelfPID: os.Getpid(), proc: fs}
+	s := &Snapshot{PID: pid, TakenAt: time.Now(), SelfPID: os.Getpid()}
 	var err error
 	if s.Stat, err = fs.Stat(pid); err != nil {
 		if procfs.IsGone(err) {
@@ -181,6 +166,7 @@ func Take(ctx context.Context, pid int, opts Options) (*Snapshot, error) {
 		s.Unit = UnitFromCgroup(string(data))
 	}
 	s.PIDFile = readPIDFile(fs, opts.PIDFile, s)
+	s.Live = liveness(fs, s)
 	return s, nil
 }
 
@@ -230,11 +216,40 @@ func readAncestors(fs procfs.FS, ppid int) []Relative {
 	return out
 }
 
-// alive reports whether pid names a running (not zombie) process.
-func (s *Snapshot) alive(pid int) bool {
-	st, err := s.proc.Stat(pid)
+// running reports whether pid names a running (not zombie) process.
+func running(fs procfs.FS, pid int) bool {
+	st, err := fs.Stat(pid)
 	return err == nil && !st.IsZombie()
 }
+
+// liveness reads whether the other processes the checks name run: the
+// pid the pid file holds and the takers of locks on its inode.
+func liveness(fs procfs.FS, s *Snapshot) map[int]bool {
+	live := map[int]bool{}
+	look := func(pid int) {
+		if _, done := live[pid]; !done && pid > 0 {
+			live[pid] = running(fs, pid)
+		}
+	}
+	look(s.PIDFile.PID)
+	if s.PIDFile.Ino == 0 {
+		return live
+	}
+	locks := s.Locks
+	for _, fd := range s.FDs {
+		locks = append(locks[:len(locks):len(locks)], fd.Info.Locks...)
+	}
+	for _, l := range locks {
+		if l.Inode == s.PIDFile.Ino {
+			look(l.PID)
+		}
+	}
+	return live
+}
+
+// alive reports whether pid was running when the snapshot was taken (see
+// Live).
+func (s *Snapshot) alive(pid int) bool { return s.Live[pid] }
 
 // Parent returns the parent, if it could be read.
 func (s *Snapshot) Parent() *Relative {
@@ -244,135 +259,8 @@ func (s *Snapshot) Parent() *Relative {
 	return &s.Ancestors[0]
 }
 
-// UnitFromCgroup extracts the systemd unit a process runs in from the
-// content of /proc/PID/cgroup, on cgroup v2 ("0::/system.slice/x.service")
-// and v1 ("1:name=systemd:/system.slice/x.service").
-func UnitFromCgroup(content string) string {
-	var path string
-	for _, line := range strings.Split(content, "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		if parts[0] == "0" && parts[1] == "" || parts[1] == "name=systemd" {
-			path = parts[2]
-			if parts[1] == "name=systemd" {
-				break
-			}
-		}
-	}
-	for _, elem := range reverse(strings.Split(path, "/")) {
-		for _, suffix := range []string{".service", ".scope", ".socket"} {
-			if strings.HasSuffix(elem, suffix) {
-				return elem
-			}
-		}
-	}
-	return ""
-}
-
-func reverse(list []string) []string {
-	out := make([]string, len(list))
-	for i, v := range list {
-		out[len(list)-1-i] = v
-	}
-	return out
-}
-
 // UnderSystemd reports whether systemd runs the process as a service.
 func (s *Snapshot) UnderSystemd() bool { return strings.HasSuffix(s.Unit, ".service") }
-
-// ParsePID reads a pid file's content leniently: surrounding white space
-// and NUL bytes are ignored and only the first word counts.
-func ParsePID(raw []byte) (int, error) {
-	text := strings.TrimSpace(strings.ReplaceAll(string(raw), "\x00", " "))
-	if text == "" {
-		return 0, errors.New("the pid file is empty")
-	}
-	first := strings.Fields(text)[0]
-	pid, err := strconv.Atoi(first)
-	if err != nil || pid <= 0 {
-		return 0, fmt.Errorf("the pid file holds %q, not a pid", truncateString(first, 32))
-	}
-	return pid, nil
-}
-
-func truncateString(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
-}
-
-// readPIDFile reads the given pid file or discovers one: an open descriptor
-// of the process named *.pid, then the usual places under /run.
-func readPIDFile(fs procfs.FS, given string, s *Snapshot) PIDFile {
-	if given != "" {
-		return statPIDFile(given, "given")
-	}
-	for _, fd := range s.FDs {
-		if fd.IsRegular() && strings.HasSuffix(fd.Target, ".pid") {
-			return statPIDFile(fd.Target, fmt.Sprintf("held open on fd %d", fd.Num))
-		}
-	}
-	names := []string{s.Stat.Comm}
-	if s.Exe != "" {
-		if base := filepath.Base(strings.TrimSuffix(s.Exe, " (deleted)")); base != s.Stat.Comm {
-			names = append(names, base)
-		}
-	}
-	// A candidate naming another live process belongs to someone else (a
-	// master process, a namesake); one naming a dead pid is this daemon's
-	// stale or wrong pid file and is worth reporting.
-	var stale PIDFile
-	for _, dir := range []string{"/run", "/var/run"} {
-		for _, name := range names {
-			for _, cand := range []string{
-				filepath.Join(dir, name+".pid"),
-				filepath.Join(dir, name, name+".pid"),
-				filepath.Join(dir, name, "pid"),
-			} {
-				pf := statPIDFile(cand, "found at "+cand)
-				switch {
-				case !pf.Exists:
-				case pf.PID == s.PID:
-					return pf
-				case stale.Path == "" && (pf.PID == 0 || !s.alive(pf.PID)):
-					stale = pf
-				}
-			}
-		}
-	}
-	return stale
-}
-
-func statPIDFile(path, how string) PIDFile {
-	pf := PIDFile{Path: path, How: how}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			pf.Exists, pf.Err = true, err
-			// an unreadable file can still be stat'ed: its inode finds
-			// its lock in /proc/locks
-			var st unix.Stat_t
-			if unix.Stat(path, &st) == nil {
-				pf.Mode, pf.Uid, pf.Dev, pf.Ino = os.FileMode(st.Mode&0777), st.Uid, st.Dev, st.Ino
-			}
-		}
-		return pf
-	}
-	pf.Exists, pf.Raw = true, raw
-	pf.PID, _ = ParsePID(raw)
-	var st unix.Stat_t
-	if unix.Stat(path, &st) == nil {
-		pf.Mode = os.FileMode(st.Mode & 0777)
-		if st.Mode&unix.S_IFMT != unix.S_IFREG {
-			pf.Mode |= os.ModeIrregular
-		}
-		pf.Uid, pf.Dev, pf.Ino = st.Uid, st.Dev, st.Ino
-	}
-	return pf
-}
 
 // HeldListeners lists the listening sockets the process holds open.
 func (s *Snapshot) HeldListeners() []procfs.Listener {

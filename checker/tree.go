@@ -56,7 +56,7 @@ func (s *Snapshot) Target() *report.Target {
 		StartTime: s.Created, StartTicks: s.Stat.StartTicks,
 		PPID: s.Stat.PPID, SID: s.Stat.Session, PGID: s.Stat.PGRP,
 		TTYNr: s.Stat.TTYNr, TPGID: s.Stat.TPGID,
-		UID: append([]uint32(nil), s.Status.Uid[:]...), GID: append([]uint32(nil), s.Status.Gid[:]...),
+		UID: append([]uint32(nil), s.Status.UID[:]...), GID: append([]uint32(nil), s.Status.GID[:]...),
 		Signals: &report.Signals{
 			Blocked: sigNames(s.Status.SigBlk), Ignored: sigNames(s.Status.SigIgn),
 			Caught: sigNames(s.Status.SigCgt), Pending: sigNames(s.Status.SigPnd | s.Status.ShdPnd),

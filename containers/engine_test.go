@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/daemonlab/daemonlab/internal/testutil"
 )
 
 // Engine tests need a Docker engine. Without one they skip, unless
@@ -54,6 +56,7 @@ func TestMain(m *testing.M) {
 
 func requireEngine(t *testing.T) {
 	t.Helper()
+	testutil.SkipShort(t, "no containers")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := EngineAvailable(ctx); err != nil {

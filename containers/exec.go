@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
@@ -150,7 +149,7 @@ func (c *Container) Exec(ctx context.Context, cmd []string, opts ...ExecOption) 
 	if err != nil {
 		return ExecResult{ExitCode: -1}, c.execErr(ctx, cmd, "attach", err)
 	}
-	out := &capWriter{max: cfg.maxOutput}
+	out := NewCapped(cfg.maxOutput)
 	var stdout io.Writer = out
 	if cfg.stdout != nil {
 		stdout = cfg.stdout
@@ -211,36 +210,4 @@ func (c *Container) execErr(ctx context.Context, cmd []string, step string, err 
 		return fmt.Errorf("exec %q: %s: %w", cmd, step, ctx.Err())
 	}
 	return fmt.Errorf("exec %q in %.12s: %s: %w", cmd, c.id, step, err)
-}
-
-// capWriter keeps the first max bytes and counts the rest.
-type capWriter struct {
-	mu      sync.Mutex
-	max     int
-	buf     []byte
-	dropped int64
-}
-
-func (w *capWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	room := w.max - len(w.buf)
-	if room > 0 {
-		n := min(room, len(p))
-		w.buf = append(w.buf, p[:n]...)
-		w.dropped += int64(len(p) - n)
-	} else {
-		w.dropped += int64(len(p))
-	}
-	return len(p), nil
-}
-
-func (w *capWriter) result() (string, int64) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	s := string(w.buf)
-	if w.dropped > 0 {
-		s += fmt.Sprintf("\n[... truncated %d bytes]", w.dropped)
-	}
-	return s, w.dropped
 }

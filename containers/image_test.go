@@ -77,8 +77,8 @@ func TestRecipeFilesOnDiskAreEmbedded(t *testing.T) {
 	}
 }
 
-func TestCapWriter(t *testing.T) {
-	w := &capWriter{max: 5}
+func TestCapped(t *testing.T) {
+	w := NewCapped(5)
 	w.Write([]byte("abc"))
 	w.Write([]byte("defgh"))
 	w.Write([]byte("ij"))
@@ -86,7 +86,7 @@ func TestCapWriter(t *testing.T) {
 	if n != 5 || s != "abcde\n[... truncated 5 bytes]" {
 		t.Fatalf("got %q, %d", s, n)
 	}
-	w = &capWriter{max: 10}
+	w = NewCapped(10)
 	w.Write([]byte("abc"))
 	if s, n := w.result(); s != "abc" || n != 0 {
 		t.Fatalf("got %q, %d", s, n)

@@ -205,8 +205,9 @@ func (s *Spec) MaxScore() float64 {
 	return total
 }
 
-// Points returns the spec of a check id, if graded.
-func (s *Spec) Points(id string) (CheckSpec, bool) {
+// Check returns the spec of graded check id; false when the lab does not
+// grade it.
+func (s *Spec) Check(id string) (CheckSpec, bool) {
 	for _, c := range s.Checks {
 		if c.ID == id {
 			return c, true

@@ -8,8 +8,6 @@ import (
 	"strings"
 )
 
-func init() { register("github", func(o Options) Writer { return githubWriter{o} }) }
-
 // githubWriter speaks to GitHub Actions: workflow commands on stdout that
 // become annotations (on the file and line of a finding when it has one:
 // unit-file lint, init scripts), the markdown table appended to the job

@@ -8,8 +8,6 @@ import (
 	"strings"
 )
 
-func init() { register("gradescope", func(o Options) Writer { return gradescopeWriter{o} }) }
-
 // gradescopeWriter renders Gradescope's autograder results.json: a score,
 // the execution time, an output for the whole run and one test per check
 // with its score, maximum, status and output. A lab's hidden checks get

@@ -5,8 +5,6 @@ import (
 	"io"
 )
 
-func init() { register("json", func(o Options) Writer { return jsonWriter{o} }) }
-
 // SchemaVersion is the version of the JSON result format, documented by
 // report/schema/report.schema.json. It changes when a field changes
 // meaning or disappears; new fields do not change it.

@@ -7,8 +7,6 @@ import (
 	"strings"
 )
 
-func init() { register("junit", func(o Options) Writer { return junitWriter{o} }) }
-
 // junitWriter renders the Ant/Jenkins JUnit XML that GitLab's test report
 // and Jenkins read: one testsuite for the run, one testcase per check. A
 // failed check is a <failure> (an <error> when it could not run) whose

@@ -6,8 +6,6 @@ import (
 	"strings"
 )
 
-func init() { register("markdown", func(o Options) Writer { return markdownWriter{o} }) }
-
 // markdownWriter renders a table a teacher can paste into an issue, a
 // course page or a GitHub job summary.
 type markdownWriter struct{ opts Options }
@@ -86,7 +84,7 @@ func Markdown(r *Report) string {
 // mdText neutralises markdown and HTML in text that came from a process
 // or a submission: it must not become a link, an image, a heading or HTML.
 func mdText(s string) string {
-	s = oneLine(s)
+	s = showBreaks(s)
 	return strings.NewReplacer(
 		"\\", "\\\\", "`", "\\`", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]",
 		"&", "&amp;", "<", "&lt;", ">", "&gt;", "|", "\\|", "#", "\\#", "!", "\\!",

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -76,4 +77,22 @@ func TestPassedIgnoresWarningsAndOptionalChecks(t *testing.T) {
 	assert.True(t, r.Passed())
 	r.Checks = append(r.Checks, Check{ID: "d", Status: Error, Required: true})
 	assert.False(t, r.Passed())
+}
+
+// The JSON writer fills in milliseconds and a summary on a copy: the
+// report it is given, which the caller may render again in another
+// format, stays as it was.
+func TestJSONWriterDoesNotModifyTheReport(t *testing.T) {
+	r, pristine := sample(), sample()
+	for _, rep := range []*Report{r, pristine} {
+		rep.Checks[0].Duration = 1500 * time.Microsecond
+		rep.Checks[1].Hidden = true
+	}
+	w, err := NewWriter("json", Options{})
+	require.NoError(t, err)
+	var out bytes.Buffer
+	require.NoError(t, w.Write(&out, r))
+	assert.Equal(t, pristine, r)
+	assert.Zero(t, r.Checks[0].DurationMS, "the duration in milliseconds is the document's, not the report's")
+	assert.Contains(t, out.String(), `"duration_ms": 1.5`)
 }

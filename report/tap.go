@@ -8,8 +8,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-func init() { register("tap", func(o Options) Writer { return tapWriter{o} }) }
-
 // tapWriter renders TAP version 14: a plan, one test point per check and,
 // under a point that is not a plain pass, a YAML diagnostic block.
 // Failed and errored required checks are "not ok"; a skipped check is

@@ -6,8 +6,6 @@ import (
 	"strings"
 )
 
-func init() { register("text", func(o Options) Writer { return textWriter{o} }) }
-
 type textWriter struct{ opts Options }
 
 var symbols = map[Status]string{
@@ -78,21 +76,21 @@ func (t textWriter) Write(w io.Writer, r *Report) error {
 		if c.Points != nil && c.MaxPoints != nil {
 			points = fmt.Sprintf("[%g/%g] ", *c.Points, *c.MaxPoints)
 		}
-		fmt.Fprintf(&b, "  %s %-*s  %s%s\n", t.paint(c.Status, symbols[c.Status]), width, c.ID, points, oneLine(c.Observed))
+		fmt.Fprintf(&b, "  %s %-*s  %s%s\n", t.paint(c.Status, symbols[c.Status]), width, c.ID, points, showBreaks(c.Observed))
 		if c.Status == Pass || c.Status == Skip {
 			continue
 		}
 		indent := strings.Repeat(" ", width+6)
 		for _, d := range c.Details {
 			if c.Status == Fail || c.Status == Error {
-				fmt.Fprintf(&b, "%s· %s\n", indent, oneLine(d))
+				fmt.Fprintf(&b, "%s· %s\n", indent, showBreaks(d))
 			}
 		}
 		if c.Expected != "" && c.Status != Unknown {
-			fmt.Fprintf(&b, "%sexpected: %s\n", indent, oneLine(c.Expected))
+			fmt.Fprintf(&b, "%sexpected: %s\n", indent, showBreaks(c.Expected))
 		}
 		if c.Hint != "" {
-			fmt.Fprintf(&b, "%sfix: %s\n", indent, oneLine(c.Hint))
+			fmt.Fprintf(&b, "%sfix: %s\n", indent, showBreaks(c.Hint))
 		}
 		if c.Course != "" {
 			fmt.Fprintf(&b, "%ssee: %s (daemonlab explain %s)\n", indent, c.Course, c.ID)
@@ -129,7 +127,7 @@ func summary(r *Report) string {
 	return line + " — FAILED"
 }
 
-// oneLine keeps student-controlled text from breaking the layout.
-func oneLine(s string) string {
+// showBreaks keeps student-controlled text from breaking the layout.
+func showBreaks(s string) string {
 	return strings.NewReplacer("\n", "⏎", "\r", "", "\x1b", "␛").Replace(s)
 }

@@ -38,10 +38,16 @@ func prepare(r *Report, o Options) *Report {
 	return Redact(r)
 }
 
-var writers = map[string]func(Options) Writer{}
-
-// register adds a format; each format file registers itself.
-func register(name string, f func(Options) Writer) { writers[name] = f }
+// writers are the formats by name.
+var writers = map[string]func(Options) Writer{
+	"text":       func(o Options) Writer { return textWriter{o} },
+	"json":       func(o Options) Writer { return jsonWriter{o} },
+	"junit":      func(o Options) Writer { return junitWriter{o} },
+	"gradescope": func(o Options) Writer { return gradescopeWriter{o} },
+	"github":     func(o Options) Writer { return githubWriter{o} },
+	"markdown":   func(o Options) Writer { return markdownWriter{o} },
+	"tap":        func(o Options) Writer { return tapWriter{o} },
+}
 
 // Formats lists the known format names.
 func Formats() []string {

@@ -10,12 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daemonlab/daemonlab/internal/testutil"
+
 	"github.com/daemonlab/daemonlab/checker/procfs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func script(t *testing.T, body string) string {
+	t.Helper()
+	testutil.SkipShort(t, "no real daemons")
 	p := filepath.Join(t.TempDir(), "prog")
 	require.NoError(t, os.WriteFile(p, []byte("#!/bin/sh\n"+body), 0o755))
 	return p

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/creack/pty"
-	"github.com/daemonlab/daemonlab/checker"
 	"github.com/daemonlab/daemonlab/checker/procfs"
 	"golang.org/x/sys/unix"
 )
@@ -30,7 +29,7 @@ type Config struct {
 	Args    []string
 	Proc    procfs.FS
 	// Umask, Blocked and Ignored are planted before the program starts.
-	Umask   checker.Mode
+	Umask   uint32
 	Blocked []syscall.Signal
 	Ignored []syscall.Signal
 	// MarkerFD is left open without close-on-exec (default 9).
@@ -302,18 +301,6 @@ func (r *Run) WaitLauncher(ctx context.Context) (Exit, bool) {
 		case <-ctx.Done():
 			return Exit{}, false
 		}
-	}
-}
-
-// Planted describes what this run planted, for the static checks.
-func (r *Run) Planted() *checker.Planted {
-	s := r.session
-	return &checker.Planted{
-		Umask: s.cfg.Umask, Blocked: s.cfg.Blocked, Ignored: s.cfg.Ignored,
-		MarkerFD: s.cfg.MarkerFD, MarkerDev: s.markDev, MarkerIno: s.markIno,
-		Canary: s.cfg.CanaryName, Dir: s.Dir,
-		LauncherPID: r.Launcher, LauncherSID: r.ShimPID, LauncherExited: r.exit != nil,
-		Subreaper: os.Getpid(),
 	}
 }
 

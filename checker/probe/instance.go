@@ -11,21 +11,19 @@ import (
 
 	"github.com/daemonlab/daemonlab/checker"
 	"github.com/daemonlab/daemonlab/checker/launch"
-	"github.com/daemonlab/daemonlab/checker/procfs"
 	"github.com/daemonlab/daemonlab/report"
 )
 
-// SingleInstance starts a second copy while the first runs. Every process
+// singleInstance starts a second copy while the first runs. Every process
 // the second start creates must exit within the deadline, the refusal
 // visible as a non-zero status of the launcher or of its forked copy (both
 // seen, as subreaper); the first daemon keeps its pid; the pid file is
 // unchanged.
-func SingleInstance(ctx context.Context, sess *launch.Session, fs procfs.FS, first Target, pf checker.PIDFile, opts Options) report.Check {
+func (l *launchRun) singleInstance() report.Check {
+	ctx, sess, fs, first, pf, opts := l.ctx, l.sess, l.fs, l.target, l.pf, l.opts
 	start := time.Now()
 	expected := "a second start exits non-zero promptly; the first daemon and its pid file are untouched"
-	mk := func(st report.Status, observed, hint string) report.Check {
-		return checker.NewCheck("single-instance", st, observed, expected, hint, nil, true, time.Since(start))
-	}
+	check := checker.Check("single-instance").Expected(expected).Since(start)
 	const lockHint = "lock the pid file (fcntl F_SETLK / flock LOCK_NB) before writing it, and exit non-zero when the lock is taken."
 	before := map[int]bool{}
 	for _, p := range sess.Processes() {
@@ -34,9 +32,10 @@ func SingleInstance(ctx context.Context, sess *launch.Session, fs procfs.FS, fir
 	pidBefore := readFile(pf.Path)
 
 	mark := sess.Mark()
-	run, exit, exited, err := launchAndWait(ctx, sess, opts)
+	second, err := l.launch()
+	run, exit, exited := second.run, second.exit, second.exited
 	if err != nil {
-		return mk(report.Error, "could not start a second copy: "+err.Error(), "")
+		return check.Result(report.Error, "could not start a second copy: "+err.Error(), "")
 	}
 	// Wait for everything the second start created to end: those still
 	// running now, and (through the exit log) those already gone.
@@ -85,52 +84,52 @@ func SingleInstance(ctx context.Context, sess *launch.Session, fs procfs.FS, fir
 		problems = append(problems, "every process of the second start exited 0: nothing refused")
 	}
 	if len(problems) > 0 {
-		return mk(report.Fail, "second start: "+strings.Join(problems, "; "), lockHint)
+		return check.Result(report.Fail, "second start: "+strings.Join(problems, "; "), lockHint)
 	}
 	observed := "the second start was refused: " + refusedBy
 	if exited && exit.Success() {
 		observed += " — but its launcher had already exited 0, telling the caller the start succeeded; take the lock before the original process exits"
 	}
-	return mk(report.Pass, observed, "")
+	return check.Result(report.Pass, observed, "")
 }
 
-// StalePIDFile leaves a pid file naming a dead process (as a crash would)
+// stalePIDFile leaves a pid file naming a dead process (as a crash would)
 // and starts the program again: a fresh start must not be stopped by it.
-func StalePIDFile(ctx context.Context, sess *launch.Session, fs procfs.FS, old launch.Identity, pf checker.PIDFile, opts Options) report.Check {
+func (l *launchRun) stalePIDFile(old launch.Identity) report.Check {
+	sess, fs, pf, opts := l.sess, l.fs, l.pf, l.opts
 	start := time.Now()
 	expected := "a pid file naming a dead process does not stop a new start"
-	mk := func(st report.Status, observed, hint string) report.Check {
-		return checker.NewCheck("stale-pidfile", st, observed, expected, hint, nil, true, time.Since(start))
-	}
+	check := checker.Check("stale-pidfile").Expected(expected).Since(start)
 	if pf.Path == "" {
-		return mk(report.Skip, "no pid file known (give --pidfile)", "")
+		return check.Result(report.Skip, "no pid file known (give --pidfile)", "")
 	}
 	// Make sure nothing of the earlier runs holds the lock any more.
 	_ = sess.KillAll()
 	dead := old.PID
 	if old.Alive(fs) || fs.Exists(dead) {
-		return mk(report.Skip, fmt.Sprintf("pid %d is in use again; cannot fake a stale pid file", dead), "")
+		return check.Result(report.Skip, fmt.Sprintf("pid %d is in use again; cannot fake a stale pid file", dead), "")
 	}
 	if err := os.WriteFile(pf.Path, []byte(fmt.Sprintf("%d\n", dead)), 0o644); err != nil {
-		return mk(report.Error, "could not plant a stale pid file: "+err.Error(), "")
+		return check.Result(report.Error, "could not plant a stale pid file: "+err.Error(), "")
 	}
-	pid, exit, exited, err := startDaemon(ctx, sess, fs, pf.Path, opts)
+	pid, again, err := l.startDaemon(pf.Path)
+	exit, exited := again.exit, again.exited
 	if err != nil {
-		return mk(report.Error, "could not start again: "+err.Error(), "")
+		return check.Result(report.Error, "could not start again: "+err.Error(), "")
 	}
 	hint := "decide \"already running\" by the lock, not by the pid file's existence or content: a crashed daemon leaves its pid file behind."
 	if !exited {
-		return mk(report.Fail, fmt.Sprintf("with a stale pid file (naming dead pid %d) the launcher did not return within %s", dead, opts.LaunchTimeout), hint)
+		return check.Result(report.Fail, fmt.Sprintf("with a stale pid file (naming dead pid %d) the launcher did not return within %s", dead, opts.LaunchTimeout), hint)
 	}
 	if !exit.Success() {
-		return mk(report.Fail, fmt.Sprintf("a stale pid file (naming dead pid %d) stopped a fresh start: the launcher %s", dead, exit), hint)
+		return check.Result(report.Fail, fmt.Sprintf("a stale pid file (naming dead pid %d) stopped a fresh start: the launcher %s", dead, exit), hint)
 	}
 	raw := readFile(pf.Path)
 	named, _ := checker.ParsePID(raw)
 	if pid == 0 || named != pid {
-		return mk(report.Fail, fmt.Sprintf("after a stale pid file (dead pid %d) no new daemon took it over (pid file now %q)", dead, strings.TrimSpace(string(raw))), hint)
+		return check.Result(report.Fail, fmt.Sprintf("after a stale pid file (dead pid %d) no new daemon took it over (pid file now %q)", dead, strings.TrimSpace(string(raw))), hint)
 	}
-	return mk(report.Pass, fmt.Sprintf("started over a stale pid file naming dead pid %d; now pid %d", dead, pid), "")
+	return check.Result(report.Pass, fmt.Sprintf("started over a stale pid file naming dead pid %d; now pid %d", dead, pid), "")
 }
 
 func readFile(path string) []byte {

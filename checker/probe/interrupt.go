@@ -11,7 +11,7 @@ const notRunObserved = "not run: the run was interrupted (Ctrl-C)"
 // NotRun is the entry of a check the run did not get to: a skip that says
 // why, so a partial report never shows a made-up result.
 func NotRun(id string) report.Check {
-	return checker.NewCheck(id, report.Skip, notRunObserved, "", "", nil, true, 0)
+	return checker.Check(id).Result(report.Skip, notRunObserved, "")
 }
 
 // MarkInterrupted says in the report that the run was interrupted. Checks

@@ -72,7 +72,8 @@ func (o Options) wants(id string) bool {
 func LaunchCheck(ctx context.Context, sess *launch.Session, fs procfs.FS, prof checker.Profile, opts Options) *report.Report {
 	r := &report.Report{Tool: "daemonlab", Mode: report.ModeLaunch, Started: time.Now()}
 	sess.SetPIDFile(prof.PIDFile)
-	run, exit, exited, err := launchAndWait(ctx, sess, opts)
+	l := &launchRun{ctx: ctx, sess: sess, fs: fs, prof: prof, opts: opts}
+	first, err := l.launch()
 	if ctx.Err() != nil {
 		r.Checks = notRunChecks(prof, opts)
 		return r
@@ -83,7 +84,7 @@ func LaunchCheck(ctx context.Context, sess *launch.Session, fs procfs.FS, prof c
 		return r
 	}
 	atExit := readPIDFile(prof.PIDFile)
-	if raw, ok, known := run.PIDFileAtExit(); known && exited {
+	if raw, ok, known := first.run.PIDFileAtExit(); known && first.exited {
 		// as the launch shell read it the moment the launcher exited
 		atExit = pidFileAt{}
 		if ok {
@@ -91,12 +92,12 @@ func LaunchCheck(ctx context.Context, sess *launch.Session, fs procfs.FS, prof c
 			atExit = pidFileAt{exists: true, pid: pid, err: err}
 		}
 	}
-	pid := waitDaemon(ctx, sess, fs, prof.PIDFile, run, exited, opts.daemonTimeout())
+	pid := l.waitDaemon(first, prof.PIDFile, opts.daemonTimeout())
 	if ctx.Err() != nil {
 		r.Checks = notRunChecks(prof, opts)
 		return r
 	}
-	ready := judgeReady(sess, prof.PIDFile, run, exit, exited, opts.LaunchTimeout, atExit, pid)
+	ready := l.judgeReady(first, atExit, pid)
 	if pid == 0 {
 		// One finding: the launcher's fate and its last words. The static
 		// checks have nothing to look at, and thirteen lines saying so
@@ -112,7 +113,7 @@ func LaunchCheck(ctx context.Context, sess *launch.Session, fs procfs.FS, prof c
 		return r
 	}
 	r.Target, r.Tree = snap.Target(), snap.Tree()
-	r.Checks = append(r.Checks, checker.Judge(snap, prof, run.Planted())...)
+	r.Checks = append(r.Checks, checker.Judge(snap, prof, first.run.Planted())...)
 	if opts.wants("ready") {
 		r.Checks = append(r.Checks, ready)
 	}
@@ -136,35 +137,59 @@ func LaunchCheck(ctx context.Context, sess *launch.Session, fs procfs.FS, prof c
 
 	// The probes act on the process the pid file names, when there is one:
 	// that is what an init script would signal.
-	pf := snap.PIDFile
-	target := Target{ID: id, Proc: fs, Session: sess}
-	if pf.PID != 0 && pf.PID != pid {
-		target.ID = launch.Identity{PID: pf.PID}
-		if named, err := launch.IdentityOf(fs, pf.PID); err == nil {
-			target.ID = named
+	l.pf = snap.PIDFile
+	l.target = Target{ID: id, Proc: fs, Session: sess}
+	if l.pf.PID != 0 && l.pf.PID != pid {
+		l.target.ID = launch.Identity{PID: l.pf.PID}
+		if named, err := launch.IdentityOf(fs, l.pf.PID); err == nil {
+			l.target.ID = named
 		}
 	}
-	runProbe("single-instance", func() report.Check { return SingleInstance(ctx, sess, fs, target, pf, opts) })
+	runProbe("single-instance", l.singleInstance)
 	// Each signal probe needs a live daemon: when an earlier probe ended it
 	// (a fatal SIGHUP), start a fresh one so every probe measures its own
 	// property instead of inheriting the previous failure.
 	runProbe("sighup", func() report.Check {
-		return withDaemon(ctx, sess, fs, prof, opts, &target, &pf, "sighup", func(t Target, _ checker.PIDFile) report.Check {
+		return l.withDaemon("sighup", func(t Target, _ checker.PIDFile) report.Check {
 			return SIGHUP(ctx, t, prof.SIGHUP, opts.Reload, opts.TermTimeout)
 		})
 	})
 	runProbe("workers", func() report.Check {
-		return withDaemon(ctx, sess, fs, prof, opts, &target, &pf, "workers", func(t Target, _ checker.PIDFile) report.Check {
+		return l.withDaemon("workers", func(t Target, _ checker.PIDFile) report.Check {
 			return Workers(ctx, t, opts.Workers)
 		})
 	})
 	runProbe("sigterm", func() report.Check {
-		return withDaemon(ctx, sess, fs, prof, opts, &target, &pf, "sigterm", func(t Target, p checker.PIDFile) report.Check {
+		return l.withDaemon("sigterm", func(t Target, p checker.PIDFile) report.Check {
 			return SIGTERM(ctx, t, p, opts.TermTimeout)
 		})
 	})
-	runProbe("stale-pidfile", func() report.Check { return StalePIDFile(ctx, sess, fs, id, pf, opts) })
+	runProbe("stale-pidfile", func() report.Check { return l.stalePIDFile(id) })
 	return r
+}
+
+// launchRun is one run of launch mode: the session that launches the
+// program, the /proc it is watched through, the profile and deadlines, and
+// the daemon the probes act on.
+type launchRun struct {
+	ctx  context.Context
+	sess *launch.Session
+	fs   procfs.FS
+	prof checker.Profile
+	opts Options
+	// target is the daemon the probes act on and pf its pid file as the
+	// snapshot read it; withDaemon replaces both when it starts a fresh
+	// daemon.
+	target Target
+	pf     checker.PIDFile
+}
+
+// start is one start of the program: the launcher and, once it returned
+// within the launch deadline, its exit status.
+type start struct {
+	run    *launch.Run
+	exit   launch.Exit
+	exited bool
 }
 
 // daemonTimeout bounds the wait for the daemon's pid file once the
@@ -177,7 +202,7 @@ func (o Options) daemonTimeout() time.Duration { return max(o.DaemonTimeout, o.L
 func errorChecks(prof checker.Profile, reason string) []report.Check {
 	var out []report.Check
 	for _, id := range checker.StaticIDs() {
-		out = append(out, checker.NewCheck(id, report.Error, reason, "", "", nil, true, 0))
+		out = append(out, checker.Check(id).Result(report.Error, reason, ""))
 	}
 	return out
 }
@@ -220,57 +245,60 @@ func readPIDFile(path string) pidFileAt {
 // judgeReady decides readiness at the moment the launcher's exit was seen:
 // the pid file must already have named a live daemon of the run. daemon is
 // the daemon found afterwards (0 when none ever ran).
-func judgeReady(sess *launch.Session, pidfile string, run *launch.Run, e launch.Exit, exited bool, timeout time.Duration, at pidFileAt, daemon int) report.Check {
-	start := time.Now()
-	mk := func(st report.Status, observed, hint string) report.Check {
-		var details []string
-		if st != report.Pass {
-			// what the program printed on its terminal says why
-			for _, line := range strings.Split(strings.TrimSpace(run.Output()), "\n") {
-				if line = strings.TrimSpace(line); line != "" {
-					details = append(details, "terminal: "+line)
-				}
-			}
-			if len(details) > 10 {
-				details = details[len(details)-10:]
-			}
-		}
-		return checker.NewCheck("ready", st, observed, "the launcher exits 0 once the pid file names the running daemon", hint, details, true, time.Since(start))
-	}
+func (l *launchRun) judgeReady(first start, at pidFileAt, daemon int) report.Check {
+	check := checker.Check("ready").Expected("the launcher exits 0 once the pid file names the running daemon").Since(time.Now())
+	// what the program printed on its terminal says why
+	failed := check.Details(lastLines(first.run.Output(), "terminal: ", 10)...)
 	const hint = "let the original process wait (e.g. read a pipe) until the daemon has written and locked its pid file, then exit(0)."
+	pidfile, e := l.prof.PIDFile, first.exit
 	later := ""
 	if daemon != 0 {
 		later = fmt.Sprintf("; the daemon (pid %d) was found only afterwards", daemon)
 	}
 	switch {
-	case !exited:
-		return mk(report.Fail, fmt.Sprintf("the launcher (pid %d) was still running after %s: it never returned to the shell", run.Launcher, timeout),
+	case !first.exited:
+		return failed.Result(report.Fail, fmt.Sprintf("the launcher (pid %d) was still running after %s: it never returned to the shell", first.run.Launcher, l.opts.LaunchTimeout),
 			"fork and let the original process exit; the daemon continues in the child.")
 	case !e.Success() && daemon == 0:
-		return mk(report.Fail, fmt.Sprintf("the launcher ended with %s and left no daemon running", e), "exit 0 when the daemon started, non-zero with a message when it could not.")
+		return failed.Result(report.Fail, fmt.Sprintf("the launcher ended with %s and left no daemon running", e), "exit 0 when the daemon started, non-zero with a message when it could not.")
 	case !e.Success():
-		return mk(report.Fail, fmt.Sprintf("the launcher ended with %s, yet a daemon (pid %d) runs", e, daemon), "exit 0 when the daemon started, non-zero with a message when it could not.")
+		return failed.Result(report.Fail, fmt.Sprintf("the launcher ended with %s, yet a daemon (pid %d) runs", e, daemon), "exit 0 when the daemon started, non-zero with a message when it could not.")
 	case daemon == 0:
-		return mk(report.Fail, "the launcher exited 0 but left no daemon behind: no daemon was running", "the daemon is the child that carries on after the original process exits.")
+		return failed.Result(report.Fail, "the launcher exited 0 but left no daemon behind: no daemon was running", "the daemon is the child that carries on after the original process exits.")
 	case pidfile == "":
-		return mk(report.Pass, fmt.Sprintf("launcher exited 0 with a daemon running (pid %d); no pid file given, so readiness was judged by the process alone", daemon), "")
+		return check.Result(report.Pass, fmt.Sprintf("launcher exited 0 with a daemon running (pid %d); no pid file given, so readiness was judged by the process alone", daemon), "")
 	case !at.exists:
-		return mk(report.Fail, fmt.Sprintf("launcher exited 0, but %s did not exist yet%s", pidfile, later), hint)
+		return failed.Result(report.Fail, fmt.Sprintf("launcher exited 0, but %s did not exist yet%s", pidfile, later), hint)
 	case at.err != nil:
-		return mk(report.Fail, fmt.Sprintf("launcher exited 0, but %s: %v%s", pidfile, at.err, later), hint)
-	case at.pid != daemon && !sess.Owns(at.pid):
-		return mk(report.Fail, fmt.Sprintf("launcher exited 0, but %s named pid %d, which is not a running process of this launch%s", pidfile, at.pid, later), hint)
+		return failed.Result(report.Fail, fmt.Sprintf("launcher exited 0, but %s: %v%s", pidfile, at.err, later), hint)
+	case at.pid != daemon && !l.sess.Owns(at.pid):
+		return failed.Result(report.Fail, fmt.Sprintf("launcher exited 0, but %s named pid %d, which is not a running process of this launch%s", pidfile, at.pid, later), hint)
 	}
-	return mk(report.Pass, fmt.Sprintf("launcher exited 0 and %s already named the running daemon (pid %d)", pidfile, at.pid), "")
+	return check.Result(report.Pass, fmt.Sprintf("launcher exited 0 and %s already named the running daemon (pid %d)", pidfile, at.pid), "")
+}
+
+// lastLines returns the last n non-blank lines of text, trimmed and
+// prefixed.
+func lastLines(text, prefix string, n int) []string {
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, prefix+line)
+		}
+	}
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out
 }
 
 // waitDaemon finds the daemon once the launcher is done: the process of the
 // run the pid file names, or else the topmost live process of the run.
 // When the launcher never exited, it is the candidate itself.
-func waitDaemon(ctx context.Context, sess *launch.Session, fs procfs.FS, pidfile string, run *launch.Run, exited bool, timeout time.Duration) int {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+func (l *launchRun) waitDaemon(first start, pidfile string, timeout time.Duration) int {
+	ctx, cancel := context.WithTimeout(l.ctx, timeout)
 	defer cancel()
-	delay := time.Millisecond
+	sess, fs, exited := l.sess, l.fs, first.exited
 	// Once the launcher has exited, no daemon can appear when nothing of
 	// the run is alive: say so at once. But one scan of /proc misses a
 	// process that forks and exits while it runs (its child is not yet
@@ -280,7 +308,8 @@ func waitDaemon(ctx context.Context, sess *launch.Session, fs procfs.FS, pidfile
 	// reaped by us.
 	var emptySince time.Time
 	emptyMark := -1
-	for {
+	found := 0
+	if probing.Until(ctx, func() bool {
 		procs := sess.Processes()
 		if exited && len(procs) == 0 {
 			mark := sess.Mark()
@@ -288,7 +317,7 @@ func waitDaemon(ctx context.Context, sess *launch.Session, fs procfs.FS, pidfile
 			case emptyMark != mark:
 				emptySince, emptyMark = time.Now(), mark
 			case time.Since(emptySince) >= 10*time.Millisecond:
-				return 0
+				return true
 			}
 		} else {
 			emptyMark = -1
@@ -296,20 +325,20 @@ func waitDaemon(ctx context.Context, sess *launch.Session, fs procfs.FS, pidfile
 		if pidfile != "" {
 			if raw, err := os.ReadFile(pidfile); err == nil {
 				if pid, err := checker.ParsePID(raw); err == nil && sess.Owns(pid) {
-					return pid
+					found = pid
+					return true
 				}
 			}
 		}
 		if top := topmost(fs, procs); top != 0 && (pidfile == "" || !exited || ctx.Err() != nil) {
-			return top
+			found = top
+			return true
 		}
-		select {
-		case <-ctx.Done():
-			return topmost(fs, sess.Processes())
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 50*time.Millisecond)
+		return false
+	}) {
+		return found
 	}
+	return topmost(fs, sess.Processes())
 }
 
 // topmost returns the oldest process of the set whose parent is outside it.
@@ -333,42 +362,44 @@ func topmost(fs procfs.FS, pids []int) int {
 
 // withDaemon runs a probe on the target, first starting a fresh daemon if
 // the target is no longer alive.
-func withDaemon(ctx context.Context, sess *launch.Session, fs procfs.FS, prof checker.Profile, opts Options, t *Target, pf *checker.PIDFile, id string, probe func(Target, checker.PIDFile) report.Check) report.Check {
-	if t.ID.PID > 1 && !t.ID.Alive(fs) {
-		if pid, _, _, err := startDaemon(ctx, sess, fs, prof.PIDFile, opts); err == nil && pid != 0 {
-			if fresh, err := launch.IdentityOf(fs, pid); err == nil {
+func (l *launchRun) withDaemon(id string, probe func(Target, checker.PIDFile) report.Check) report.Check {
+	t := &l.target
+	if t.ID.PID > 1 && !t.ID.Alive(l.fs) {
+		if pid, _, err := l.startDaemon(l.prof.PIDFile); err == nil && pid != 0 {
+			if fresh, err := launch.IdentityOf(l.fs, pid); err == nil {
 				t.ID = fresh
-				if snap, err := checker.Take(ctx, pid, checker.Options{Proc: fs, PIDFile: prof.PIDFile}); err == nil {
-					*pf = snap.PIDFile
+				if snap, err := checker.Take(l.ctx, pid, checker.Options{Proc: l.fs, PIDFile: l.prof.PIDFile}); err == nil {
+					l.pf = snap.PIDFile
 				}
 			}
 		}
-		if !t.ID.Alive(fs) {
-			return checker.NewCheck(id, report.Skip, "the daemon did not survive an earlier probe and could not be started again", "", "", nil, true, 0)
+		if !t.ID.Alive(l.fs) {
+			return checker.Check(id).Result(report.Skip, "the daemon did not survive an earlier probe and could not be started again", "")
 		}
 	}
-	return probe(*t, *pf)
+	return probe(*t, l.pf)
 }
 
 // startDaemon starts the program once more and finds the daemon it leaves
-// (0 when the launcher failed or nothing is running).
-func startDaemon(ctx context.Context, sess *launch.Session, fs procfs.FS, pidfile string, opts Options) (int, launch.Exit, bool, error) {
-	run, exit, exited, err := launchAndWait(ctx, sess, opts)
-	if err != nil || exited && !exit.Success() {
-		return 0, exit, exited, err
+// (0 when the launcher failed or nothing is running), by pidfile when
+// there is one.
+func (l *launchRun) startDaemon(pidfile string) (int, start, error) {
+	st, err := l.launch()
+	if err != nil || st.exited && !st.exit.Success() {
+		return 0, st, err
 	}
-	return waitDaemon(ctx, sess, fs, pidfile, run, exited, opts.DaemonTimeout), exit, exited, nil
+	return l.waitDaemon(st, pidfile, l.opts.DaemonTimeout), st, nil
 }
 
-// launchAndWait starts the program once more and waits (within the launch
+// launch starts the program once more and waits (within the launch
 // deadline) for the launcher to return.
-func launchAndWait(ctx context.Context, sess *launch.Session, opts Options) (*launch.Run, launch.Exit, bool, error) {
-	run, err := sess.Launch(ctx)
+func (l *launchRun) launch() (start, error) {
+	run, err := l.sess.Launch(l.ctx)
 	if err != nil {
-		return run, launch.Exit{}, false, err
+		return start{run: run}, err
 	}
-	lctx, cancel := context.WithTimeout(ctx, opts.LaunchTimeout)
+	lctx, cancel := context.WithTimeout(l.ctx, l.opts.LaunchTimeout)
 	defer cancel()
 	exit, exited := run.WaitLauncher(lctx)
-	return run, exit, exited, nil
+	return start{run: run, exit: exit, exited: exited}, nil
 }

@@ -31,20 +31,18 @@ func (r Reload) evidence() bool { return r.ExpectFile != "" || r.Cmd != "" }
 // and, when evidence is configured, that the reload took effect.
 func SIGHUP(ctx context.Context, t Target, want string, rl Reload, timeout time.Duration) report.Check {
 	start := time.Now()
-	mk := func(st report.Status, observed, expected, hint string) report.Check {
-		return checker.NewCheck("sighup", st, observed, expected, hint, nil, true, time.Since(start))
-	}
 	expected := "the same (pid, start time) after SIGHUP"
 	if want == "reload" || rl.evidence() {
 		expected += ", and the reload takes effect"
 	}
+	check := checker.Check("sighup").Expected(expected).Since(start)
 	if rl.TouchFile != "" {
 		if err := os.WriteFile(rl.TouchFile, []byte(rl.TouchText), 0o644); err != nil {
-			return mk(report.Error, "could not write the new configuration: "+err.Error(), expected, "")
+			return check.Result(report.Error, "could not write the new configuration: "+err.Error(), "")
 		}
 	}
 	if err := t.signal(syscall.SIGHUP); err != nil {
-		return refused(mk, err, expected)
+		return refused(check, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -58,52 +56,50 @@ func SIGHUP(ctx context.Context, t Target, want string, rl Reload, timeout time.
 		if known {
 			how += " (" + e.String() + ")"
 		}
-		return mk(report.Fail, "SIGHUP ended the daemon: "+how, expected,
+		return check.Result(report.Fail, "SIGHUP ended the daemon: "+how,
 			"install a SIGHUP handler (sigaction) that sets a flag; re-read the configuration in the main loop. Without one, SIGHUP's default action terminates the process.")
 	}
 	if !rl.evidence() {
-		return mk(report.Pass, fmt.Sprintf("pid %d survived SIGHUP (same start time); no reload evidence configured", t.ID.PID), expected, "")
+		return check.Result(report.Pass, fmt.Sprintf("pid %d survived SIGHUP (same start time); no reload evidence configured", t.ID.PID), "")
 	}
 	if err := waitEvidence(ctx, rl); err != nil {
-		return mk(report.Fail, fmt.Sprintf("pid %d survived SIGHUP, but the reload did not take effect within %s: %v", t.ID.PID, timeout, err), expected,
+		return check.Result(report.Fail, fmt.Sprintf("pid %d survived SIGHUP, but the reload did not take effect within %s: %v", t.ID.PID, timeout, err),
 			"on SIGHUP re-read the configuration file and apply it.")
 	}
 	if !t.ID.Alive(t.Proc) {
-		return mk(report.Fail, "the daemon reloaded, then exited", expected, "")
+		return check.Result(report.Fail, "the daemon reloaded, then exited", "")
 	}
-	return mk(report.Pass, fmt.Sprintf("pid %d reloaded and lives on (same start time)", t.ID.PID), expected, "")
+	return check.Result(report.Pass, fmt.Sprintf("pid %d reloaded and lives on (same start time)", t.ID.PID), "")
 }
 
 // waitEvidence polls the reload evidence until it holds or ctx ends.
 func waitEvidence(ctx context.Context, rl Reload) error {
-	delay := time.Millisecond
 	var last error
-	for {
+	took := probing.Until(ctx, func() bool {
 		switch {
 		case rl.ExpectFile != "":
 			data, err := os.ReadFile(rl.ExpectFile)
 			if err == nil && strings.Contains(string(data), rl.ExpectText) {
-				return nil
+				return true
 			}
 			last = fmt.Errorf("%s does not contain %q", rl.ExpectFile, rl.ExpectText)
 		case rl.Cmd != "":
 			e, err := launch.Command(ctx, "sh", "-c", rl.Cmd)
 			switch {
 			case err == nil && e.Success():
-				return nil
+				return true
 			case err != nil:
 				last = fmt.Errorf("%q: %v", rl.Cmd, err)
 			default:
 				last = fmt.Errorf("%q: %s", rl.Cmd, e)
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return last
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 50*time.Millisecond)
+		return false
+	})
+	if took {
+		return nil
 	}
+	return last
 }
 
 // SIGTERM sends SIGTERM and checks a clean exit within the deadline: exit
@@ -111,12 +107,10 @@ func waitEvidence(ctx context.Context, rl Reload) error {
 // daemon still running at the deadline is killed.
 func SIGTERM(ctx context.Context, t Target, pf checker.PIDFile, timeout time.Duration) report.Check {
 	start := time.Now()
-	mk := func(st report.Status, observed, expected, hint string) report.Check {
-		return checker.NewCheck("sigterm", st, observed, expected, hint, nil, true, time.Since(start))
-	}
 	expected := fmt.Sprintf("exit within %s with status 0, pid file removed, lock released", timeout)
+	check := checker.Check("sigterm").Expected(expected).Since(start)
 	if err := t.signal(syscall.SIGTERM); err != nil {
-		return refused(mk, err, expected)
+		return refused(check, err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	e, exited, known := t.waitExit(wctx)
@@ -127,7 +121,7 @@ func SIGTERM(ctx context.Context, t Target, pf checker.PIDFile, timeout time.Dur
 		kctx, kcancel := context.WithTimeout(ctx, 2*time.Second)
 		t.waitExit(kctx)
 		kcancel()
-		return mk(report.Fail, fmt.Sprintf("still running %s after SIGTERM; killed with SIGKILL", timeout), expected,
+		return check.Result(report.Fail, fmt.Sprintf("still running %s after SIGTERM; killed with SIGKILL", timeout),
 			"handle SIGTERM (or leave it at its default action) and leave the main loop promptly; never ignore it.")
 	}
 	var problems []string
@@ -152,9 +146,9 @@ func SIGTERM(ctx context.Context, t Target, pf checker.PIDFile, timeout time.Dur
 		if known && e.Signaled && e.Signal == syscall.SIGTERM {
 			hint = "SIGTERM's default action killed it, so nothing was cleaned up: handle SIGTERM, unlink the pid file and exit(0)."
 		}
-		return mk(report.Fail, observed+": "+strings.Join(problems, "; "), expected, hint)
+		return check.Result(report.Fail, observed+": "+strings.Join(problems, "; "), hint)
 	}
-	return mk(report.Pass, observed, expected, "")
+	return check.Result(report.Pass, observed, "")
 }
 
 // lockHolders describes locks left on the pid file's old inode.
@@ -173,9 +167,9 @@ func lockHolders(t Target, pf checker.PIDFile) string {
 }
 
 // refused reports a signal the checker would not or could not send.
-func refused(mk func(report.Status, string, string, string) report.Check, err error, expected string) report.Check {
+func refused(check checker.CheckBuilder, err error) report.Check {
 	if errors.Is(err, launch.ErrRefused) {
-		return mk(report.Fail, err.Error()+": nothing was signalled", expected, "the pid file must name the daemon itself.")
+		return check.Result(report.Fail, err.Error()+": nothing was signalled", "the pid file must name the daemon itself.")
 	}
-	return mk(report.Error, "could not signal: "+err.Error(), expected, "")
+	return check.Result(report.Error, "could not signal: "+err.Error(), "")
 }

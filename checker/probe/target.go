@@ -12,7 +12,15 @@ import (
 
 	"github.com/daemonlab/daemonlab/checker/launch"
 	"github.com/daemonlab/daemonlab/checker/procfs"
+	"github.com/daemonlab/daemonlab/internal/poll"
 )
+
+// probing is how often a probe looks again for what it waits for.
+var probing = poll.Backoff{First: time.Millisecond, Max: 50 * time.Millisecond}
+
+// delivery is how often a probe looks whether a signal is still pending:
+// a handler runs within microseconds.
+var delivery = poll.Backoff{First: 500 * time.Microsecond, Max: 20 * time.Millisecond}
 
 // Target is the daemon a probe acts on.
 type Target struct {
@@ -39,37 +47,20 @@ func (t Target) waitExit(ctx context.Context) (e launch.Exit, exited, known bool
 		e, ok := t.Session.WaitExit(ctx, t.ID)
 		return e, ok, ok && e.Code != -1
 	}
-	delay := time.Millisecond
-	for {
-		if !t.ID.Alive(t.Proc) {
-			return launch.Exit{PID: t.ID.PID}, true, false
-		}
-		select {
-		case <-ctx.Done():
-			return launch.Exit{}, false, false
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 50*time.Millisecond)
+	if !probing.Until(ctx, func() bool { return !t.ID.Alive(t.Proc) }) {
+		return launch.Exit{}, false, false
 	}
+	return launch.Exit{PID: t.ID.PID}, true, false
 }
 
 // delivered waits until sig is no longer pending for the target: the
 // kernel has run its handler or its default action (or it exited).
 func (t Target) delivered(ctx context.Context, sig syscall.Signal) bool {
-	delay := 500 * time.Microsecond
-	for {
+	return delivery.Until(ctx, func() bool {
 		st, err := t.Proc.Status(t.ID.PID)
 		if err != nil || !t.ID.Alive(t.Proc) {
 			return true
 		}
-		if !st.SigPnd.Has(sig) && !st.ShdPnd.Has(sig) {
-			return true
-		}
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 20*time.Millisecond)
-	}
+		return !st.SigPnd.Has(sig) && !st.ShdPnd.Has(sig)
+	})
 }

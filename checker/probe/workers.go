@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -36,11 +37,9 @@ func DefaultWorkerOptions() WorkerOptions {
 func Workers(ctx context.Context, t Target, o WorkerOptions) report.Check {
 	start := time.Now()
 	const expected = "no zombie child: every worker that ends is reaped (waitpid) by the daemon"
-	mk := func(st report.Status, observed, hint string, details ...string) report.Check {
-		return checker.NewCheck("workers", st, observed, expected, hint, details, true, time.Since(start))
-	}
+	check := checker.Check("workers").Expected(expected).Since(start)
 	if !t.ID.Alive(t.Proc) {
-		return mk(report.Skip, "the daemon is no longer running", "")
+		return check.Result(report.Skip, "the daemon is no longer running", "")
 	}
 	zombieSince := map[int]time.Time{}
 	seen := map[int]bool{}
@@ -49,7 +48,7 @@ func Workers(ctx context.Context, t Target, o WorkerOptions) report.Check {
 		live, zombies := children(t)
 		now := time.Now()
 		for pid := range zombieSince {
-			if !contains(zombies, pid) {
+			if !slices.Contains(zombies, pid) {
 				delete(zombieSince, pid) // reaped
 			}
 		}
@@ -67,24 +66,24 @@ func Workers(ctx context.Context, t Target, o WorkerOptions) report.Check {
 		}
 		if len(stale) > 0 {
 			sort.Strings(stale)
-			return mk(report.Fail, fmt.Sprintf("%d child process(es) of pid %d stayed zombies for %s or more: %s", len(stale), t.ID.PID, o.ZombieGrace, strings.Join(stale, ", ")),
+			return check.Result(report.Fail, fmt.Sprintf("%d child process(es) of pid %d stayed zombies for %s or more: %s", len(stale), t.ID.PID, o.ZombieGrace, strings.Join(stale, ", ")),
 				"reap every child: on SIGCHLD (a handler that sets a flag) call waitpid(-1, &status, WNOHANG) in a loop until it returns 0, in the main loop.")
 		}
 		elapsed := now.Sub(start)
 		switch {
 		case len(live) == 0 && len(zombies) == 0 && elapsed >= o.Settle:
 			if len(seen) == 0 {
-				return mk(report.Pass, fmt.Sprintf("pid %d has no child processes (no workers): nothing to reap", t.ID.PID), "")
+				return check.Result(report.Pass, fmt.Sprintf("pid %d has no child processes (no workers): nothing to reap", t.ID.PID), "")
 			}
-			return mk(report.Pass, fmt.Sprintf("every child of pid %d that ended was reaped (%d seen)", t.ID.PID, len(seen)), "")
+			return check.Result(report.Pass, fmt.Sprintf("every child of pid %d that ended was reaped (%d seen)", t.ID.PID, len(seen)), "")
 		case now.After(deadline):
-			return mk(report.Pass, fmt.Sprintf("no zombie child of pid %d; %d worker(s) still running after %s", t.ID.PID, len(live), o.Window), "")
+			return check.Result(report.Pass, fmt.Sprintf("no zombie child of pid %d; %d worker(s) still running after %s", t.ID.PID, len(live), o.Window), "")
 		case !t.ID.Alive(t.Proc):
-			return mk(report.Skip, "the daemon exited while its children were watched", "")
+			return check.Result(report.Skip, "the daemon exited while its children were watched", "")
 		}
 		select {
 		case <-ctx.Done():
-			return mk(report.Error, "not judged: the deadline passed", "")
+			return check.Result(report.Error, "not judged: the deadline passed", "")
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -108,13 +107,4 @@ func children(t Target) (live, zombies []int) {
 		}
 	}
 	return live, zombies
-}
-
-func contains(list []int, v int) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

@@ -21,7 +21,7 @@ type FD struct {
 	Dev     uint64 // st_dev of the file system holding the target
 	Ino     uint64
 	Rdev    uint64 // device number, for character and block devices
-	Uid     uint32
+	UID     uint32
 	// From fdinfo/N, valid when HasInfo.
 	HasInfo bool
 	Info    FDInfo
@@ -163,7 +163,7 @@ func (p FS) fd(pid, n int) (FD, error) {
 	var st unix.Stat_t
 	if unix.Stat(p.Path(pid, "fd", name), &st) == nil {
 		fd.HasStat = true
-		fd.Mode, fd.Dev, fd.Ino, fd.Rdev, fd.Uid = st.Mode, st.Dev, st.Ino, st.Rdev, st.Uid
+		fd.Mode, fd.Dev, fd.Ino, fd.Rdev, fd.UID = st.Mode, st.Dev, st.Ino, st.Rdev, st.Uid
 	}
 	if data, err := p.ReadFile(pid, "fdinfo", name); err == nil {
 		if info, err := ParseFDInfo(data); err == nil {

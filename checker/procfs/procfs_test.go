@@ -76,7 +76,7 @@ func TestParseStatus(t *testing.T) {
 	assert.True(t, st.HasUmask)
 	assert.Equal(t, uint32(0o22), st.Umask)
 	assert.Equal(t, []int{812}, st.NSpid)
-	assert.Equal(t, [4]uint32{0, 0, 0, 0}, st.Uid)
+	assert.Equal(t, [4]uint32{0, 0, 0, 0}, st.UID)
 	assert.True(t, st.SigCgt.Has(syscall.SIGHUP))
 	assert.True(t, st.SigCgt.Has(syscall.SIGCHLD))
 	assert.False(t, st.SigCgt.Has(syscall.SIGTERM))

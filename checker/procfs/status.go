@@ -19,8 +19,8 @@ type Status struct {
 	PID      int
 	PPID     int
 	NSpid    []int // pid in each nested namespace, outermost first
-	Uid      [4]uint32
-	Gid      [4]uint32
+	UID      [4]uint32
+	GID      [4]uint32
 	Groups   []uint32
 	SigPnd   SigSet
 	ShdPnd   SigSet
@@ -69,9 +69,9 @@ func ParseStatus(data []byte) (Status, error) {
 		case "NSpid":
 			s.NSpid, err = parseInts(value)
 		case "Uid":
-			err = parseIDs(value, &s.Uid)
+			err = parseIDs(value, &s.UID)
 		case "Gid":
-			err = parseIDs(value, &s.Gid)
+			err = parseIDs(value, &s.GID)
 		case "Groups":
 			for _, f := range strings.Fields(value) {
 				g, gerr := strconv.ParseUint(f, 10, 32)

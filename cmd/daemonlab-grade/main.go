@@ -5,13 +5,13 @@ package main
 import (
 	"os"
 
-	"github.com/daemonlab/daemonlab/internal/cli/graderoot"
+	"github.com/daemonlab/daemonlab/internal/cli/graderootcmd"
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
 )
 
 func main() {
 	setDefaultEnv(os.LookupEnv, os.Setenv)
-	cmdutil.RunMain(graderoot.Main)
+	cmdutil.RunMain(graderootcmd.Main)
 }
 
 // setDefaultEnv disables testcontainers' reaper (Ryuk) unless the user

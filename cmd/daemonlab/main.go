@@ -2,7 +2,7 @@
 package main
 
 import (
-	"github.com/daemonlab/daemonlab/internal/cli/root"
+	"github.com/daemonlab/daemonlab/internal/cli/rootcmd"
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
 	"golang.org/x/sys/unix"
 )
@@ -14,5 +14,5 @@ func main() {
 	// process grants only to CAP_SYS_PTRACE, which the container lacks).
 	// exec resets the flag, so the programs it launches are unaffected.
 	_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
-	cmdutil.RunMain(root.Main)
+	cmdutil.RunMain(rootcmd.Main)
 }

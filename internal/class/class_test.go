@@ -35,6 +35,7 @@ type fake struct {
 }
 
 func newFake(t *testing.T) *fake {
+	t.Helper()
 	lab, err := labs.Load("04")
 	require.NoError(t, err)
 	f := &fake{lab: lab, release: make(chan struct{})}
@@ -100,6 +101,7 @@ func (f *fake) grade(ctx context.Context, dir string) (*report.Report, error) {
 
 // makeClass creates DIR/<student>/ with the given control files.
 func makeClass(t *testing.T, students map[string]map[string]string) string {
+	t.Helper()
 	dir := t.TempDir()
 	for s, files := range students {
 		require.NoError(t, os.MkdirAll(filepath.Join(dir, s), 0o755))
@@ -112,6 +114,7 @@ func makeClass(t *testing.T, students map[string]map[string]string) string {
 }
 
 func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
 	f, err := os.Open(path)
 	require.NoError(t, err)
 	defer f.Close()

@@ -98,6 +98,7 @@ func (g *realGrader) grade(ctx context.Context, dir string) (*report.Report, err
 
 // realClass lays out n submissions cycling through the variants.
 func realClass(tb testing.TB, n int) string {
+	tb.Helper()
 	dir := tb.TempDir()
 	for i := range n {
 		v := variants[i%len(variants)]

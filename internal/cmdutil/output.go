@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/daemonlab/daemonlab/internal/iostreams"
@@ -91,7 +92,7 @@ func writeIncomplete(w report.Writer, out io.Writer, r *report.Report) error {
 // WriteFileAtomic writes through fill into a temporary file next to path
 // and renames it into place.
 func WriteFileAtomic(path string, fill func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(dirOf(path), ".daemonlab-*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".daemonlab-*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -107,16 +108,4 @@ func WriteFileAtomic(path string, fill func(io.Writer) error) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
-}
-
-func dirOf(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if path[i] == '/' {
-			if i == 0 {
-				return "/"
-			}
-			return path[:i]
-		}
-	}
-	return "."
 }

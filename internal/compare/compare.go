@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -135,7 +136,7 @@ func Run(ctx context.Context, program string, args []string, o Options) ([]Row, 
 	}
 	var ways []Way
 	for _, w := range Ways {
-		if len(o.Ways) == 0 || contains(o.Ways, w.ID) {
+		if len(o.Ways) == 0 || slices.Contains(o.Ways, w.ID) {
 			ways = append(ways, w)
 		}
 	}
@@ -417,15 +418,6 @@ func lastLine(s string) string {
 		l = l[:200]
 	}
 	return l
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // lockedBuffer collects the terminal's output from its reader goroutine.

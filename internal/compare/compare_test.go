@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/daemonlab/daemonlab/internal/testutil"
+
 	"github.com/daemonlab/daemonlab/checker/procfs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,6 +19,7 @@ import (
 // checks every observed row against /proc read independently while the
 // terminal is open, checks what the hang-up did, and that nothing is left.
 func TestCompareOnARealTerminal(t *testing.T) {
+	testutil.SkipShort(t, "no real daemons")
 	if _, err := os.Stat("/dev/ptmx"); err != nil {
 		t.Skip("no pseudo-terminals here")
 	}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/daemonlab/daemonlab/internal/testutil"
 
-	"github.com/daemonlab/daemonlab/internal/cli/graderoot"
-	"github.com/daemonlab/daemonlab/internal/cli/root"
+	"github.com/daemonlab/daemonlab/internal/cli/graderootcmd"
+	"github.com/daemonlab/daemonlab/internal/cli/rootcmd"
 	"github.com/daemonlab/daemonlab/internal/iostreams"
 	"github.com/daemonlab/daemonlab/labs"
 	"github.com/spf13/cobra"
@@ -33,8 +33,8 @@ func course(t *testing.T) []byte {
 // unparsed) replaced by daemonlab-grade's real commands.
 func cliTree() *cobra.Command {
 	ios, _, _, _ := iostreams.Test()
-	r := root.NewCmdRoot(ios)
-	g := graderoot.NewCmdRoot(ios)
+	r := rootcmd.NewCmdRoot(ios)
+	g := graderootcmd.NewCmdRoot(ios)
 	for _, stub := range r.Commands() {
 		if !stub.DisableFlagParsing {
 			continue

@@ -24,10 +24,9 @@ func TestCompareInTheLabContainer(t *testing.T) {
 		Labels: map[string]string{sessionKey: sessionLabel}, MaxLifetime: 2 * time.Minute})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Terminate(context.Background()) })
-	var out cappedBuffer
-	out.max = 1 << 20
+	out := containers.NewCapped(1 << 20)
 	res, err := c.Exec(ctx, []string{checkerPath, "compare", "--format", "json", "/bin/sleep", "--", "600"},
-		containers.WithTimeout(60*time.Second), containers.WithStdout(&out))
+		containers.WithTimeout(60*time.Second), containers.WithStdout(out))
 	require.NoError(t, err)
 	require.Equal(t, 0, res.ExitCode, res.Output)
 	var got struct{ Ways []compare.Row }

@@ -125,7 +125,7 @@ func (g *grader) set(id string, status report.Status, observed, hint string, det
 	if _, done := g.results[id]; done {
 		return
 	}
-	g.results[id] = checker.NewCheck(id, status, observed, "", hint, details, true, 0)
+	g.results[id] = checker.Check(id).Details(details...).Result(status, observed, hint)
 }
 
 // failAll marks every graded check not yet judged as an error.
@@ -141,7 +141,7 @@ func (g *grader) run(ctx context.Context) Outcome {
 
 	sub, err := submission.Scan(g.o.Submission, g.limits())
 	if err != nil {
-		g.failAll(oneLine(err.Error()))
+		g.failAll(compact(err.Error()))
 		return Ungradable
 	}
 	defer sub.Close()
@@ -153,7 +153,7 @@ func (g *grader) run(ctx context.Context) Outcome {
 		g.set("unit-syntax", report.Fail, fmt.Sprintf("the submission has no %s", g.lab.Unit), "hand in the unit file next to your source.")
 	default:
 		if unit, err = sub.ReadFile(g.lab.Unit, maxUnit); err != nil {
-			g.failAll(oneLine(err.Error()))
+			g.failAll(compact(err.Error()))
 			return Ungradable
 		}
 		g.lintUnit(unit)
@@ -171,7 +171,7 @@ func (g *grader) run(ctx context.Context) Outcome {
 
 	if err := containers.EngineAvailable(ctx); err != nil {
 		g.errors = append(g.errors, err.Error())
-		g.failAll("not gradable: no container engine (" + oneLine(err.Error()) + ")")
+		g.failAll("not gradable: no container engine (" + compact(err.Error()) + ")")
 		return NoInfra
 	}
 	g.image = g.o.Image
@@ -305,8 +305,8 @@ func (g *grader) report(outcome Outcome) *report.Report {
 	return r
 }
 
-// oneLine caps and flattens text that came from the submission.
-func oneLine(s string) string {
+// compact caps and flattens text that came from the submission.
+func compact(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 300 {
 		s = s[:300] + "…"

@@ -88,6 +88,7 @@ type sub struct {
 }
 
 func (s sub) build(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	cp := func(from, to string) {
 		data, err := os.ReadFile(filepath.Join(repoRoot, from))

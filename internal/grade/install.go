@@ -137,7 +137,7 @@ func (g *grader) build(ctx context.Context, sub *submission.Submission) (artifac
 		// The reader's own refusal (a file that changed or became a FIFO
 		// after the scan) says more than tar's complaint about the stream.
 		if rerr := <-read; errors.Is(rerr, submission.ErrRejected) {
-			g.failAll(oneLine(rerr.Error()))
+			g.failAll(compact(rerr.Error()))
 			return "", Ungradable, false
 		}
 		g.errors = append(g.errors, err.Error())
@@ -222,7 +222,7 @@ func (g *grader) install(ctx context.Context, artifact string, sub *submission.S
 		}
 		data, err := sub.ReadFile(in.File, maxUnit)
 		if err != nil {
-			g.failAll(oneLine(err.Error()))
+			g.failAll(compact(err.Error()))
 			return Ungradable, false
 		}
 		files = append(files, containers.File{Path: in.To, Mode: int64(in.Mode), Size: int64(len(data)), Content: bytes.NewReader(data)})

@@ -65,7 +65,7 @@ func (g *grader) lab00(ctx context.Context) {
 	ticker := labDir + "/" + g.lab.Binary
 	res, err := g.exec(ctx, 10*time.Second, "/bin/cp", program, ticker)
 	if err == nil && res.ExitCode != 0 {
-		err = errors.New(oneLine(res.Output))
+		err = errors.New(compact(res.Output))
 	}
 	if err != nil {
 		g.errors = append(g.errors, "copying the ticker: "+err.Error())
@@ -80,10 +80,9 @@ func (g *grader) lab00(ctx context.Context) {
 // predictions holds predict.json against what `daemonlab compare` observes
 // of the ticker, each way, in this container.
 func (g *grader) predictions(ctx context.Context, program string) {
-	var out cappedBuffer
-	out.max = maxCheckerOutput
+	out := containers.NewCapped(maxCheckerOutput)
 	res, err := g.c.Exec(ctx, []string{checkerPath, "compare", "--format", "json", "--jobs", fmt.Sprint(len(catalogue.BackgroundWays)), program},
-		containers.WithTimeout(60*time.Second), containers.WithStdout(&out))
+		containers.WithTimeout(60*time.Second), containers.WithStdout(out))
 	var observed struct{ Ways []compare.Row }
 	switch {
 	case errors.Is(err, containers.ErrExecTimeout):
@@ -93,9 +92,9 @@ func (g *grader) predictions(ctx context.Context, program string) {
 		g.errors = append(g.errors, err.Error())
 		g.failPredictions("not judged: daemonlab compare could not run in the container")
 		return
-	case res.ExitCode != 0 || json.Unmarshal(out.Bytes(), &observed) != nil || out.dropped > 0:
-		g.errors = append(g.errors, "compare: "+oneLine(res.Output))
-		g.failPredictions("not judged: daemonlab compare failed in the container: " + oneLine(res.Output))
+	case res.ExitCode != 0 || json.Unmarshal(out.Bytes(), &observed) != nil || out.Dropped() > 0:
+		g.errors = append(g.errors, "compare: "+compact(res.Output))
+		g.failPredictions("not judged: daemonlab compare failed in the container: " + compact(res.Output))
 		return
 	}
 	rows := map[string]compare.Row{}
@@ -107,7 +106,7 @@ func (g *grader) predictions(ctx context.Context, program string) {
 		row, ok := rows[w.ID]
 		for _, f := range catalogue.PredictionFields {
 			id := catalogue.PredictionID(w.ID, f.Short)
-			if _, graded := g.lab.Points(id); !graded {
+			if _, graded := g.lab.Check(id); !graded {
 				continue
 			}
 			switch {
@@ -119,7 +118,7 @@ func (g *grader) predictions(ctx context.Context, program string) {
 				g.set(id, report.Warn, fmt.Sprintf("not observed here (%s): not held against you", row.Missing), "")
 				continue
 			case row.Error != "":
-				g.set(id, report.Error, "not judged: daemonlab compare could not observe "+w.ID+": "+oneLine(row.Error), "")
+				g.set(id, report.Error, "not judged: daemonlab compare could not observe "+w.ID+": "+compact(row.Error), "")
 				continue
 			}
 			truth := rowField(row, f.Key)
@@ -185,7 +184,7 @@ func (g *grader) readPredictions() (predictions, string) {
 	}
 	data, err := g.sub.ReadFile(predictFile, maxPredict+1)
 	if err != nil {
-		return nil, "predict.json could not be read: " + oneLine(err.Error())
+		return nil, "predict.json could not be read: " + compact(err.Error())
 	}
 	if len(data) > maxPredict {
 		return nil, fmt.Sprintf("predict.json is larger than %d KB", maxPredict>>10)
@@ -218,7 +217,7 @@ func jsonProblem(data []byte, err error) string {
 	if errors.As(err, &te) {
 		return "it is not an object keyed by way (" + te.Value + " found)"
 	}
-	return oneLine(err.Error())
+	return compact(err.Error())
 }
 
 func rowField(r compare.Row, key string) bool {
@@ -270,10 +269,9 @@ func (g *grader) startScript(ctx context.Context, ticker string) {
 		return
 	}
 	ret := g.lab.Deadlines.Start.Duration
-	var out cappedBuffer
-	out.max = maxCheckerOutput
+	out := containers.NewCapped(maxCheckerOutput)
 	res, err := g.c.Exec(ctx, []string{checkerPath, "hangup", "./" + startScript, "--dir", labDir, "--program", ticker,
-		"--log", tickerLog, "--return", ret.String()}, containers.WithTimeout(ret+30*time.Second), containers.WithStdout(&out))
+		"--log", tickerLog, "--return", ret.String()}, containers.WithTimeout(ret+30*time.Second), containers.WithStdout(out))
 	var r compare.ScriptResult
 	switch {
 	case errors.Is(err, containers.ErrExecTimeout):
@@ -283,9 +281,9 @@ func (g *grader) startScript(ctx context.Context, ticker string) {
 		g.errors = append(g.errors, err.Error())
 		failStart(report.Error, "not judged: the hang-up run could not start in the container")
 		return
-	case res.ExitCode != 0 || json.Unmarshal(out.Bytes(), &r) != nil || out.dropped > 0:
-		g.errors = append(g.errors, "hangup: "+oneLine(res.Output))
-		failStart(report.Error, "not judged: the hang-up run failed in the container: "+oneLine(res.Output))
+	case res.ExitCode != 0 || json.Unmarshal(out.Bytes(), &r) != nil || out.Dropped() > 0:
+		g.errors = append(g.errors, "hangup: "+compact(res.Output))
+		failStart(report.Error, "not judged: the hang-up run failed in the container: "+compact(res.Output))
 		return
 	}
 	terminal := make([]string, 0, len(r.Terminal))
@@ -409,7 +407,7 @@ func stripEscapes(s string) string {
 }
 
 func capText(s string, n int) string {
-	s = oneLine(s)
+	s = compact(s)
 	if len(s) > n {
 		return s[:n] + "…"
 	}

@@ -99,9 +99,9 @@ func (g *grader) superdaemon(ctx context.Context) {
 		case r.Reply == superReply:
 			good = append(good, fmt.Sprintf("port %d answered %q", s.port, strings.TrimSpace(r.Reply)))
 		case r.ReplyError != "":
-			bad = append(bad, fmt.Sprintf("port %d: %s", s.port, oneLine(r.ReplyError)))
+			bad = append(bad, fmt.Sprintf("port %d: %s", s.port, compact(r.ReplyError)))
 		default:
-			bad = append(bad, fmt.Sprintf("port %d answered %q to \"hello daemonlab\"", s.port, oneLine(r.Reply)))
+			bad = append(bad, fmt.Sprintf("port %d answered %q to \"hello daemonlab\"", s.port, compact(r.Reply)))
 		}
 	}
 	if len(bad) > 0 {
@@ -192,7 +192,7 @@ func (g *grader) xinetdConfig(ctx context.Context, name string) {
 	}
 	var problems []string
 	var done bool
-	poll(ctx, 3*time.Second, func() bool {
+	unitPolling.For(ctx, 3*time.Second, func() bool {
 		entries, err := g.unitJournal(ctx, "xinetd.service", before)
 		if err != nil {
 			return false
@@ -204,7 +204,7 @@ func (g *grader) xinetdConfig(ctx context.Context, name string) {
 				done = true
 			}
 			if e.fromDaemon() && strings.Contains(t, name) && xinetdProblem.MatchString(t) {
-				problems = append(problems, oneLine(t))
+				problems = append(problems, compact(t))
 			}
 		}
 		return done
@@ -231,7 +231,7 @@ func (g *grader) lintUnits(ctx context.Context, units ...string) {
 		}
 		data, err := g.sub.ReadFile(u, maxUnit)
 		if err != nil {
-			errs = append(errs, oneLine(err.Error()))
+			errs = append(errs, compact(err.Error()))
 			continue
 		}
 		for _, d := range unitfile.Check(u, data) {
@@ -260,7 +260,7 @@ func (g *grader) lintUnits(ctx context.Context, units ...string) {
 	}
 	problems := append(warns, verifyProblems(res.Output)...)
 	if len(problems) > 0 {
-		g.set("unit-syntax", report.Fail, fmt.Sprintf("%d problem(s): %s", len(problems), oneLine(problems[0])),
+		g.set("unit-syntax", report.Fail, fmt.Sprintf("%d problem(s): %s", len(problems), compact(problems[0])),
 			"systemd ignores what it cannot parse: fix every line `systemd-analyze verify` prints.", lastN(problems, 8)...)
 		return
 	}
@@ -273,7 +273,7 @@ func lastN(s []string, n int) []string {
 	}
 	out := make([]string, len(s))
 	for i, l := range s {
-		out[i] = oneLine(l)
+		out[i] = compact(l)
 	}
 	return out
 }

@@ -22,6 +22,7 @@ type handIn struct {
 }
 
 func (h handIn) build(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	for to, from := range h.files {
 		data, err := os.ReadFile(filepath.Join(repoRoot, from))

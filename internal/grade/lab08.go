@@ -55,7 +55,7 @@ func (g *grader) timer(ctx context.Context) {
 	case tp["ActiveState"] != "active":
 		g.set("timer", report.Fail, fmt.Sprintf("%s is %s (%s) after systemctl start", timer, tp["ActiveState"], tp["SubState"]), "read systemctl status and journalctl -u for the reason.")
 	case cal == "":
-		g.set("timer", report.Fail, "the timer has no OnCalendar= schedule (TimersCalendar="+oneLine(tp["TimersCalendar"])+")", "OnCalendar=*-*-* 03:15:00")
+		g.set("timer", report.Fail, "the timer has no OnCalendar= schedule (TimersCalendar="+compact(tp["TimersCalendar"])+")", "OnCalendar=*-*-* 03:15:00")
 	case nerr != nil:
 		g.set("timer", report.Error, "systemd-analyze calendar could not run: "+nerr.Error(), "")
 	case norm != timerCalendar:
@@ -149,7 +149,7 @@ func (g *grader) normaliseCalendar(ctx context.Context, spec string) (string, er
 			return strings.TrimSpace(v), nil
 		}
 	}
-	return "", fmt.Errorf("no normalised form: %s", oneLine(res.Output))
+	return "", fmt.Errorf("no normalised form: %s", compact(res.Output))
 }
 
 // crontab judges root's crontab from the submission's bytes, then has cron
@@ -223,9 +223,9 @@ func (g *grader) crontab(ctx context.Context, prog string, runs func() int) {
 	case !ran && cmd == "":
 		g.set("cron-reboot", report.Fail, "after a reboot of the container cron logged no run of "+prog, "@reboot "+prog+" in root's crontab.", cronLog...)
 	case !ran:
-		g.set("cron-reboot", report.Fail, fmt.Sprintf("cron ran the @reboot job (%s) but %s has no new line", oneLine(cmd), runsFile), "")
+		g.set("cron-reboot", report.Fail, fmt.Sprintf("cron ran the @reboot job (%s) but %s has no new line", compact(cmd), runsFile), "")
 	default:
-		g.set("cron-reboot", report.Pass, fmt.Sprintf("after a reboot of the container cron's child ran the @reboot job: %s; %s gained a line", oneLine(cmd), runsFile), "")
+		g.set("cron-reboot", report.Pass, fmt.Sprintf("after a reboot of the container cron's child ran the @reboot job: %s; %s gained a line", compact(cmd), runsFile), "")
 	}
 }
 
@@ -284,7 +284,7 @@ func (g *grader) rebootForCron(ctx context.Context, prog string, before int, run
 	// ends at once is often gone before journald reads its cgroup, and its
 	// lines then carry no unit (seen on a loaded machine). A line another
 	// unit sent does not count.
-	ran = poll(ctx, 15*time.Second, func() bool {
+	ran = unitPolling.For(ctx, 15*time.Second, func() bool {
 		cronMain := strconv.Itoa(mainPID(showUnit(g, ctx, "cron.service")))
 		entries, err := g.readJournal(ctx, "", "-t", "cron", "-t", "CRON")
 		if err != nil {

@@ -37,9 +37,9 @@ func (a askResult) ok() (bool, string) {
 	for _, x := range a.Answers {
 		switch {
 		case x.Error != "":
-			return false, oneLine(x.Error)
+			return false, compact(x.Error)
 		case x.Reply != superReply:
-			return false, fmt.Sprintf("answered %q to \"hello daemonlab\"", oneLine(x.Reply))
+			return false, fmt.Sprintf("answered %q to \"hello daemonlab\"", compact(x.Reply))
 		}
 	}
 	return len(a.Answers) > 0, "no answer"
@@ -152,7 +152,7 @@ func prefixEach(flag string, vals []string) []string {
 // waitUnit polls a unit's state until cond holds or d passes.
 func (g *grader) waitUnit(ctx context.Context, unit string, d time.Duration, cond func(map[string]string) bool) (map[string]string, bool) {
 	var p map[string]string
-	ok := poll(ctx, d, func() bool {
+	ok := unitPolling.For(ctx, d, func() bool {
 		res, err := g.sys(ctx, 10*time.Second, "show", unit)
 		if err != nil {
 			p = map[string]string{"why": err.Error()}
@@ -284,7 +284,7 @@ func (g *grader) exposure(ctx context.Context, service string) (neutral []string
 	}
 	m := exposureRe.FindStringSubmatch(res.Output)
 	if m == nil {
-		g.set("hardening", report.Error, "systemd-analyze security printed no exposure: "+oneLine(lastLine(res.Output)), "")
+		g.set("hardening", report.Error, "systemd-analyze security printed no exposure: "+compact(lastLine(res.Output)), "")
 		return neutral
 	}
 	score, _ := strconv.ParseFloat(m[1], 64)

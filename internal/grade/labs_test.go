@@ -39,6 +39,7 @@ func goRef(mode string) sub {
 
 // pyBroken hands in the Python reference with a break mode.
 func pyBroken(t *testing.T, mode string) sub {
+	t.Helper()
 	src := readFile(t, pyRef)
 	require.True(t, strings.HasSuffix(src, "    main()\n"))
 	return sub{extra: map[string]string{"mydaemon.py": strings.TrimSuffix(src, "main()\n") + "main(break_mode=\"" + mode + "\")\n"}}
@@ -53,6 +54,7 @@ type labCase struct {
 // runLabMatrix grades each case in a real lab container: the reference
 // scores full marks, each broken variant loses exactly its property.
 func runLabMatrix(t *testing.T, lab string, cases []labCase) {
+	t.Helper()
 	requireEngine(t)
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,7 +1,6 @@
 package grade
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,9 +46,8 @@ func (g *grader) launch(ctx context.Context) {
 		g.failAll("not judged: " + err.Error())
 		return
 	}
-	var out cappedBuffer
-	out.max = maxCheckerOutput
-	res, err := g.c.Exec(ctx, args, containers.WithTimeout(g.launchTimeout()), containers.WithStdout(&out))
+	out := containers.NewCapped(maxCheckerOutput)
+	res, err := g.c.Exec(ctx, args, containers.WithTimeout(g.launchTimeout()), containers.WithStdout(out))
 	switch {
 	case errors.Is(err, containers.ErrExecTimeout):
 		g.failAll(fmt.Sprintf("not judged: the checker did not finish within %s", g.launchTimeout()))
@@ -60,13 +58,13 @@ func (g *grader) launch(ctx context.Context) {
 		return
 	}
 	var r report.Report
-	if jerr := json.Unmarshal(out.Bytes(), &r); jerr != nil || out.dropped > 0 {
-		g.errors = append(g.errors, "checker: "+oneLine(res.Output))
-		g.failAll("not judged: the checker failed in the container: " + oneLine(res.Output))
+	if jerr := json.Unmarshal(out.Bytes(), &r); jerr != nil || out.Dropped() > 0 {
+		g.errors = append(g.errors, "checker: "+compact(res.Output))
+		g.failAll("not judged: the checker failed in the container: " + compact(res.Output))
 		return
 	}
 	for _, e := range r.Errors {
-		g.errors = append(g.errors, "checker: "+oneLine(e))
+		g.errors = append(g.errors, "checker: "+compact(e))
 	}
 	for _, cs := range g.lab.Checks {
 		if c, ok := r.Find(cs.ID); ok {
@@ -82,22 +80,4 @@ func (g *grader) launchTimeout() time.Duration { return launchplan.CheckerTimeou
 // launchArgs is the checker's command line for a lab (see launchplan).
 func launchArgs(lab *labs.Spec) ([]string, error) {
 	return launchplan.CheckerArgs(checkerPath, "/usr/local/bin/"+lab.Binary, lab.ID, lab)
-}
-
-// cappedBuffer keeps the first max bytes written to it and counts the rest.
-type cappedBuffer struct {
-	bytes.Buffer
-	max     int
-	dropped int64
-}
-
-func (b *cappedBuffer) Write(p []byte) (int, error) {
-	n := len(p)
-	room := b.max - b.Len()
-	if room < len(p) {
-		b.dropped += int64(len(p) - max(room, 0))
-		p = p[:max(room, 0)]
-	}
-	b.Buffer.Write(p)
-	return n, nil
 }

@@ -345,14 +345,14 @@ func (g *grader) runProbe(ctx context.Context, d time.Duration, v any, args ...s
 		return err
 	}
 	if res.ExitCode != 0 {
-		return fmt.Errorf("the probe failed: %s", oneLine(res.Output))
+		return fmt.Errorf("the probe failed: %s", compact(res.Output))
 	}
 	out := strings.TrimSpace(res.Output)
 	if i := strings.LastIndexByte(out, '\n'); i >= 0 {
 		out = out[i+1:]
 	}
 	if err := json.Unmarshal([]byte(out), v); err != nil {
-		return fmt.Errorf("the probe's output: %s", oneLine(res.Output))
+		return fmt.Errorf("the probe's output: %s", compact(res.Output))
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/daemonlab/daemonlab/checker/catalogue"
 	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/internal/poll"
 	"github.com/daemonlab/daemonlab/internal/sysd"
 	"github.com/daemonlab/daemonlab/report"
 )
@@ -57,7 +58,7 @@ func (g *grader) service(ctx context.Context) {
 func (g *grader) sys(ctx context.Context, d time.Duration, args ...string) (containers.ExecResult, error) {
 	res, err := g.exec(ctx, d, append([]string{checkerPath, "systemd"}, args...)...)
 	if err == nil && res.ExitCode != 0 && !strings.HasPrefix(res.Output, "result=") {
-		err = fmt.Errorf("systemd %s: %s", args[0], oneLine(res.Output))
+		err = fmt.Errorf("systemd %s: %s", args[0], compact(res.Output))
 	}
 	return res, err
 }
@@ -95,31 +96,16 @@ func ownMain(p map[string]string) bool {
 // waitState polls the unit until cond holds or d passes.
 func (g *grader) waitState(ctx context.Context, d time.Duration, cond func(map[string]string) bool, props ...string) (map[string]string, bool) {
 	var p map[string]string
-	ok := poll(ctx, d, func() bool {
+	ok := unitPolling.For(ctx, d, func() bool {
 		p, _ = g.show(ctx, props...)
 		return cond(p)
 	})
 	return p, ok
 }
 
-// poll calls cond with a growing delay until it holds, d passes or ctx ends.
-func poll(ctx context.Context, d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	delay := 20 * time.Millisecond
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return false
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 200*time.Millisecond)
-	}
-}
+// unitPolling is how often the grader asks again (systemd, the journal,
+// a file): each question is a process in the container.
+var unitPolling = poll.Backoff{First: 20 * time.Millisecond, Max: 200 * time.Millisecond}
 
 var stateProps = []string{"ActiveState", "SubState", "MainPID", "ExecMainPID", "ExecMainCode", "ExecMainStatus", "ControlPID",
 	"Result", "Type", "PIDFile", "NRestarts", "RestartUSec", "Restart", "ControlGroup", "MainPIDCgroup", "MainPIDUID",
@@ -138,7 +124,7 @@ func (g *grader) verify(ctx context.Context) {
 		}
 	}
 	if res.ExitCode != 0 {
-		g.set("unit-syntax", report.Fail, "systemd-analyze verify: "+oneLine(strings.Join(lines, "; ")), "run `systemd-analyze verify` on your unit and fix what it says.", lines...)
+		g.set("unit-syntax", report.Fail, "systemd-analyze verify: "+compact(strings.Join(lines, "; ")), "run `systemd-analyze verify` on your unit and fix what it says.", lines...)
 		return
 	}
 	observed := "parses cleanly; systemd-analyze verify accepts it"
@@ -327,7 +313,7 @@ func (g *grader) inside(ctx context.Context) {
 	}
 	var r report.Report
 	if jerr := json.Unmarshal([]byte(res.Output), &r); jerr != nil {
-		setAll(report.Error, "the checker failed in the container: "+oneLine(res.Output))
+		setAll(report.Error, "the checker failed in the container: "+compact(res.Output))
 		return
 	}
 	for _, id := range wanted {
@@ -436,13 +422,13 @@ func (g *grader) reload(ctx context.Context, quiet string) {
 		return
 	}
 	if strings.TrimSpace(res.Output) != "result=done" {
-		g.set("reload", report.Fail, "systemctl reload failed: "+oneLine(res.Output), "add ExecReload=/bin/kill -HUP $MAINPID and handle SIGHUP in the daemon.")
+		g.set("reload", report.Fail, "systemctl reload failed: "+compact(res.Output), "add ExecReload=/bin/kill -HUP $MAINPID and handle SIGHUP in the daemon.")
 		return
 	}
 	var q map[string]string
 	var seen int
 	var readErr error
-	poll(ctx, 3*time.Second, func() bool {
+	unitPolling.For(ctx, 3*time.Second, func() bool {
 		q, _ = g.show(ctx, stateProps...)
 		if q["ActiveState"] != "active" || mainPID(q) != old {
 			return true
@@ -564,7 +550,7 @@ func count(entries []journalEntry, text string, bySystemd bool) int {
 func (g *grader) journal(ctx context.Context) {
 	var ids map[string]int
 	var err error
-	poll(ctx, 2*time.Second, func() bool {
+	unitPolling.For(ctx, 2*time.Second, func() bool {
 		var entries []journalEntry
 		entries, err = g.journalEntries(ctx, "")
 		ids = map[string]int{}

@@ -156,7 +156,7 @@ func (g *grader) progress(format string, a ...any) {
 // set records a check result (the first one for an id wins).
 func (g *grader) set(id string, status report.Status, observed, hint string) {
 	if _, done := g.results[id]; !done {
-		g.results[id] = checker.NewCheck(id, status, observed, "", hint, nil, true, 0)
+		g.results[id] = checker.Check(id).Result(status, observed, hint)
 	}
 }
 
@@ -577,7 +577,7 @@ func lastLines(s string, n int) []string {
 func Provisional(lab *labs.Spec, r *report.Report) {
 	res := map[string]report.Check{}
 	for _, c := range lab.Checks {
-		res[c.ID] = checker.NewCheck(c.ID, report.Error, "not judged: the grader stopped before it finished", "", "", nil, true, 0)
+		res[c.ID] = checker.Check(c.ID).Result(report.Error, "not judged: the grader stopped before it finished", "")
 	}
 	launchplan.Score(lab, res, false, r)
 }

@@ -26,7 +26,7 @@ import (
 	"strings"
 	"sync"
 
-	grading "github.com/daemonlab/daemonlab/internal/grade"
+	"github.com/daemonlab/daemonlab/internal/grade"
 	"github.com/daemonlab/daemonlab/labs"
 	"github.com/daemonlab/daemonlab/report"
 	"go.yaml.in/yaml/v3"
@@ -58,13 +58,13 @@ type Row struct {
 	Lost     []string
 	Score    *float64
 	MaxScore *float64
-	Outcome  grading.Outcome
+	Outcome  grade.Outcome
 	Err      error
 }
 
 // OK is true when the variant lost exactly what it declares.
 func (r Row) OK() bool {
-	return r.Err == nil && r.Outcome == grading.Graded && slices.Equal(r.Lost, r.Lose)
+	return r.Err == nil && r.Outcome == grade.Graded && slices.Equal(r.Lost, r.Lose)
 }
 
 // Mismatch says, per check, how the row differs from its declaration.
@@ -72,7 +72,7 @@ func (r Row) Mismatch() string {
 	if r.Err != nil {
 		return r.Err.Error()
 	}
-	if r.Outcome != grading.Graded {
+	if r.Outcome != grade.Graded {
 		return "not graded (build failed, timeout or no engine)"
 	}
 	var out []string
@@ -90,7 +90,7 @@ func (r Row) Mismatch() string {
 }
 
 // GradeFunc grades one submission directory.
-type GradeFunc func(ctx context.Context, lab *labs.Spec, dir string) (*report.Report, grading.Outcome, error)
+type GradeFunc func(ctx context.Context, lab *labs.Spec, dir string) (*report.Report, grade.Outcome, error)
 
 // Options are the inputs of Validate.
 type Options struct {
@@ -171,7 +171,7 @@ func readExpect(lab *labs.Spec, name string) (Expect, error) {
 		return e, fmt.Errorf("%s: lose: lists no check (a broken variant must lose one)", name)
 	}
 	for _, c := range e.Lose {
-		if _, ok := lab.Points(c); !ok {
+		if _, ok := lab.Check(c); !ok {
 			return e, fmt.Errorf("%s: check %q is not graded by lab %s", name, c, lab.ID)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/daemonlab/daemonlab/containers"
-	grading "github.com/daemonlab/daemonlab/internal/grade"
+	"github.com/daemonlab/daemonlab/internal/grade"
 	"github.com/daemonlab/daemonlab/internal/testutil"
 	"github.com/daemonlab/daemonlab/labs"
 	"github.com/daemonlab/daemonlab/report"
@@ -135,8 +135,8 @@ func TestBundledLabsValidate(t *testing.T) {
 			require.NoError(t, err)
 			rows, err := Validate(context.Background(), Options{
 				Lab: lab, Dir: dir, Jobs: 2,
-				Grade: func(ctx context.Context, lab *labs.Spec, dir string) (*report.Report, grading.Outcome, error) {
-					return grading.Grade(ctx, grading.Options{Lab: lab, Submission: dir, Checker: checker, Image: image,
+				Grade: func(ctx context.Context, lab *labs.Spec, dir string) (*report.Report, grade.Outcome, error) {
+					return grade.Grade(ctx, grade.Options{Lab: lab, Submission: dir, Checker: checker, Image: image,
 						Container: containers.Options{Labels: map[string]string{labelKey: label}}})
 				},
 			})

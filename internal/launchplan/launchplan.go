@@ -67,7 +67,7 @@ func CheckerArgs(checkerPath, program, labRef string, lab *labs.Spec) ([]string,
 		"--launch-timeout", lab.Deadlines.Start.Duration.String(), "--term-timeout", lab.Deadlines.Stop.Duration.String()}
 	var probes []string
 	for _, id := range Probes {
-		if _, graded := lab.Points(id); graded {
+		if _, graded := lab.Check(id); graded {
 			probes = append(probes, id)
 		}
 	}
@@ -108,7 +108,7 @@ func Score(lab *labs.Spec, results map[string]report.Check, gradable bool, r *re
 	for _, cs := range lab.Checks {
 		c, ok := results[cs.ID]
 		if !ok {
-			c = checker.NewCheck(cs.ID, report.Error, "not judged", "", "", nil, true, 0)
+			c = checker.Check(cs.ID).Result(report.Error, "not judged", "")
 		}
 		pts := 0.0
 		if c.Status == report.Pass || c.Status == report.Warn {

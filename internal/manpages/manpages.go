@@ -11,8 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/daemonlab/daemonlab/internal/cli/graderoot"
-	"github.com/daemonlab/daemonlab/internal/cli/root"
+	"github.com/daemonlab/daemonlab/internal/cli/graderootcmd"
+	"github.com/daemonlab/daemonlab/internal/cli/rootcmd"
 	"github.com/daemonlab/daemonlab/internal/iostreams"
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
@@ -22,8 +22,8 @@ import (
 // commands, with the stubs replaced by daemonlab-grade's commands.
 func Tree() *cobra.Command {
 	ios, _, _, _ := iostreams.Test()
-	top := root.NewCmdRoot(ios)
-	grade := graderoot.NewCmdRoot(ios)
+	top := rootcmd.NewCmdRoot(ios)
+	grade := graderootcmd.NewCmdRoot(ios)
 	for _, real := range grade.Commands() {
 		switch real.Name() {
 		case "grade", "image", "sandbox":

@@ -16,10 +16,12 @@ func RepoRoot() string {
 }
 
 // RequireEngine applies the container tests' rule to engineErr (the result
-// of containers.EngineAvailable): without an engine the test is skipped,
-// unless DAEMONLAB_REQUIRE_DOCKER=1, which makes it a failure (CI).
+// of containers.EngineAvailable): under -short the test is skipped (see
+// SkipShort); without an engine too, unless DAEMONLAB_REQUIRE_DOCKER=1,
+// which makes it a failure (CI).
 func RequireEngine(tb testing.TB, engineErr error) {
 	tb.Helper()
+	SkipShort(tb, "no containers")
 	if engineErr == nil {
 		return
 	}
@@ -27,4 +29,14 @@ func RequireEngine(tb testing.TB, engineErr error) {
 		tb.Fatalf("DAEMONLAB_REQUIRE_DOCKER=1 but: %v", engineErr)
 	}
 	tb.Skipf("no container engine: %v", engineErr)
+}
+
+// SkipShort skips the test under -short, which means: no containers and no
+// real daemons — only what runs in memory and on fake /proc trees, in
+// seconds (make unit).
+func SkipShort(tb testing.TB, what string) {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skipf("-short: %s", what)
+	}
 }

@@ -84,3 +84,20 @@ func HasErrors(ds []Diagnostic) bool {
 func SortDiagnostics(ds []Diagnostic) {
 	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Line < ds[j].Line })
 }
+
+// diagnostics collects the diagnostics of one unit file, for the parser
+// and the linter alike.
+type diagnostics struct {
+	path string
+	list []Diagnostic
+}
+
+func (d *diagnostics) report(line int, sev Severity, code, format string, args ...any) {
+	d.list = append(d.list, Diagnostic{
+		Path:     d.path,
+		Line:     line,
+		Severity: sev,
+		Code:     code,
+		Message:  fmt.Sprintf(format, args...),
+	})
+}

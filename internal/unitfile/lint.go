@@ -1,25 +1,14 @@
 package unitfile
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 )
 
 type linter struct {
-	u     *Unit
-	kind  string
-	diags []Diagnostic
-}
-
-func (l *linter) report(line int, sev Severity, code, format string, args ...any) {
-	l.diags = append(l.diags, Diagnostic{
-		Path:     l.u.Path,
-		Line:     line,
-		Severity: sev,
-		Code:     code,
-		Message:  fmt.Sprintf(format, args...),
-	})
+	diagnostics
+	u    *Unit
+	kind string
 }
 
 // Lint checks a parsed unit as a unit of the given kind ("service",
@@ -29,7 +18,7 @@ func Lint(u *Unit, kind string) []Diagnostic {
 	if u == nil {
 		return nil
 	}
-	l := &linter{u: u, kind: kind}
+	l := &linter{diagnostics: diagnostics{path: u.Path}, u: u, kind: kind}
 	l.sections()
 	l.values()
 	switch kind {
@@ -44,8 +33,8 @@ func Lint(u *Unit, kind string) []Diagnostic {
 	case "service", "socket", "timer":
 		l.install()
 	}
-	SortDiagnostics(l.diags)
-	return l.diags
+	SortDiagnostics(l.list)
+	return l.list
 }
 
 // sectionValid reports whether a known section is read for this kind of unit.

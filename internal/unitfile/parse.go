@@ -174,26 +174,16 @@ func splitLines(data []byte) (lines []physLine, firstCR int) {
 }
 
 type parser struct {
+	diagnostics
 	unit     *Unit
-	diags    []Diagnostic
 	cur      *Section
 	skipping bool // after a malformed header: drop entries until the next good one
-}
-
-func (p *parser) report(line int, sev Severity, code, format string, args ...any) {
-	p.diags = append(p.diags, Diagnostic{
-		Path:     p.unit.Path,
-		Line:     line,
-		Severity: sev,
-		Code:     code,
-		Message:  fmt.Sprintf(format, args...),
-	})
 }
 
 // Parse parses a unit file read from r; path is only used in diagnostics.
 // It never fails: the returned Unit holds everything that could be parsed.
 func Parse(path string, r io.Reader) (*Unit, []Diagnostic) {
-	p := &parser{unit: &Unit{Path: path}}
+	p := &parser{diagnostics: diagnostics{path: path}, unit: &Unit{Path: path}}
 	data, err := io.ReadAll(r)
 	if err != nil {
 		p.report(0, Error, CodeRead, "cannot read unit file: %v", err)
@@ -251,7 +241,7 @@ func Parse(path string, r io.Reader) (*Unit, []Diagnostic) {
 	if inCont && !tooLong {
 		p.logicalLine(string(cont), contStart)
 	}
-	return p.unit, p.diags
+	return p.unit, p.list
 }
 
 func isComment(s string) bool {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daemonlab/daemonlab/internal/testutil"
+
 	"github.com/daemonlab/daemonlab/checker"
 	"github.com/daemonlab/daemonlab/checker/launch"
 	"github.com/daemonlab/daemonlab/checker/probe"
@@ -18,6 +20,7 @@ import (
 // runScript launches a small program and returns the whole report.
 func runScript(t *testing.T, body string, opts probe.Options) (*report.Report, string) {
 	t.Helper()
+	testutil.SkipShort(t, "no real daemons")
 	dir := workDir(t)
 	prog := filepath.Join(dir, "prog")
 	require.NoError(t, os.WriteFile(prog, []byte(body), 0o755))

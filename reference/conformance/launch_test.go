@@ -8,6 +8,8 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/daemonlab/daemonlab/internal/testutil"
+
 	"github.com/daemonlab/daemonlab/checker"
 	"github.com/daemonlab/daemonlab/checker/launch"
 	"github.com/daemonlab/daemonlab/checker/probe"
@@ -37,6 +39,7 @@ func pyRef(name string) string { return filepath.Join(repoRoot, "reference/pytho
 // returns.
 func launchCheck(t *testing.T, p program) *report.Report {
 	t.Helper()
+	testutil.SkipShort(t, "no real daemons")
 	dir := workDir(t)
 	if slices.Contains(p.args, "-u") {
 		// the daemon writes its state file after dropping privileges

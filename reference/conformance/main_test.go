@@ -45,6 +45,7 @@ func TestMain(m *testing.M) {
 
 // workDir is a per-test directory whose path carries the suite token.
 func workDir(t *testing.T) string {
+	t.Helper()
 	dir, err := os.MkdirTemp("", suiteToken+"-")
 	if err != nil {
 		t.Fatal(err)

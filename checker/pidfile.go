@@ -1,0 +1,120 @@
+package checker
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/daemonlab/daemonlab/checker/procfs"
+	"golang.org/x/sys/unix"
+)
+
+// PIDFile is the pid file as read during the snapshot.
+type PIDFile struct {
+	Path string
+	// How says how the path was chosen: "given", or how it was discovered.
+	How    string
+	Exists bool
+	Err    error // reading failed for another reason than not existing
+	Raw    []byte
+	PID    int // 0 when Raw does not parse
+	Mode   os.FileMode
+	UID    uint32
+	Dev    uint64
+	Ino    uint64
+}
+
+// ParsePID reads a pid file's content leniently: surrounding white space
+// and NUL bytes are ignored and only the first word counts.
+func ParsePID(raw []byte) (int, error) {
+	text := strings.TrimSpace(strings.ReplaceAll(string(raw), "\x00", " "))
+	if text == "" {
+		return 0, errors.New("the pid file is empty")
+	}
+	first := strings.Fields(text)[0]
+	pid, err := strconv.Atoi(first)
+	if err != nil || pid <= 0 {
+		return 0, fmt.Errorf("the pid file holds %q, not a pid", truncateString(first, 32))
+	}
+	return pid, nil
+}
+
+func truncateString(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// readPIDFile reads the given pid file or discovers one: an open descriptor
+// of the process named *.pid, then the usual places under /run.
+func readPIDFile(fs procfs.FS, given string, s *Snapshot) PIDFile {
+	if given != "" {
+		return statPIDFile(given, "given")
+	}
+	for _, fd := range s.FDs {
+		if fd.IsRegular() && strings.HasSuffix(fd.Target, ".pid") {
+			return statPIDFile(fd.Target, fmt.Sprintf("held open on fd %d", fd.Num))
+		}
+	}
+	names := []string{s.Stat.Comm}
+	if s.Exe != "" {
+		if base := filepath.Base(strings.TrimSuffix(s.Exe, " (deleted)")); base != s.Stat.Comm {
+			names = append(names, base)
+		}
+	}
+	// A candidate naming another live process belongs to someone else (a
+	// master process, a namesake); one naming a dead pid is this daemon's
+	// stale or wrong pid file and is worth reporting.
+	var stale PIDFile
+	for _, dir := range []string{"/run", "/var/run"} {
+		for _, name := range names {
+			for _, cand := range []string{
+				filepath.Join(dir, name+".pid"),
+				filepath.Join(dir, name, name+".pid"),
+				filepath.Join(dir, name, "pid"),
+			} {
+				pf := statPIDFile(cand, "found at "+cand)
+				switch {
+				case !pf.Exists:
+				case pf.PID == s.PID:
+					return pf
+				case stale.Path == "" && (pf.PID == 0 || !running(fs, pf.PID)):
+					stale = pf
+				}
+			}
+		}
+	}
+	return stale
+}
+
+func statPIDFile(path, how string) PIDFile {
+	pf := PIDFile{Path: path, How: how}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			pf.Exists, pf.Err = true, err
+			// an unreadable file can still be stat'ed: its inode finds
+			// its lock in /proc/locks
+			var st unix.Stat_t
+			if unix.Stat(path, &st) == nil {
+				pf.Mode, pf.UID, pf.Dev, pf.Ino = os.FileMode(st.Mode&0777), st.Uid, st.Dev, st.Ino
+			}
+		}
+		return pf
+	}
+	pf.Exists, pf.Raw = true, raw
+	pf.PID, _ = ParsePID(raw)
+	var st unix.Stat_t
+	if unix.Stat(path, &st) == nil {
+		pf.Mode = os.FileMode(st.Mode & 0777)
+		if st.Mode&unix.S_IFMT != unix.S_IFREG {
+			pf.Mode |= os.ModeIrregular
+		}
+		pf.UID, pf.Dev, pf.Ino = st.Uid, st.Dev, st.Ino
+	}
+	return pf
+}
