@@ -113,6 +113,7 @@ type run struct {
 
 // Run tries each way with program and args and returns one row per way.
 func Run(ctx context.Context, program string, args []string, o Options) ([]Row, error) {
+	defer defaultSIGHUP()()
 	prog, err := exec.LookPath(program)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", program, err)

@@ -119,6 +119,7 @@ const readyTimeout = 10 * time.Second
 // anything (no subreaper): orphans go to init, as at a real logout. At the
 // end it kills the program's processes it saw, by identity.
 func RunScript(ctx context.Context, o ScriptOptions) (*ScriptResult, error) {
+	defer defaultSIGHUP()()
 	if o.Proc.Root == "" {
 		o.Proc = procfs.New("")
 	}
