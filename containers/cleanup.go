@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
@@ -109,6 +110,56 @@ func RemoveLeftovers(ctx context.Context) (int, error) {
 		_, err := cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 		if err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove %.12s: %w", id, err))
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+// expiredGrace is how long past its expiry a container may still exist
+// before another daemonlab process removes it: its own watchdog should
+// have ended it at expiry, so by then its grader is gone (killed with -9,
+// a test binary stopped by its timeout) or stuck.
+const expiredGrace = time.Minute
+
+var sweepOnce sync.Once
+
+// sweepExpired removes, once per process and in the background, every
+// daemonlab container more than expiredGrace past its LabelExpires:
+// leftovers of graders that could not clean up after themselves. It
+// never touches a container that is still within its lifetime, so it is
+// safe beside other graders on the same engine.
+func sweepExpired() {
+	sweepOnce.Do(func() {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_, _ = removeExpired(ctx, time.Now())
+		}()
+	})
+}
+
+// removeExpired removes the containers expired before now-expiredGrace and
+// returns how many it removed.
+func removeExpired(ctx context.Context, now time.Time) (int, error) {
+	cli, err := dockerClient()
+	if err != nil {
+		return 0, err
+	}
+	res, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", LabelKey+"=1")})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, s := range res.Items {
+		exp, err := time.Parse(time.RFC3339, s.Labels[LabelExpires])
+		if err != nil || now.Before(exp.Add(expiredGrace)) {
+			continue
+		}
+		if _, err := cli.ContainerRemove(ctx, s.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove %.12s: %w", s.ID, err))
 			continue
 		}
 		n++

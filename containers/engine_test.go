@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -509,4 +511,32 @@ func TestReboot(t *testing.T) {
 		plain := start(t, Options{})
 		assert.ErrorIs(t, plain.Reboot(ctx), ErrNotRebootable)
 	})
+}
+
+// TestExpiredLeftoversAreSwept: a container whose grader died (no
+// watchdog left) is removed once it is past its expiry and the grace;
+// one within its lifetime is never touched.
+func TestExpiredLeftoversAreSwept(t *testing.T) {
+	img := testImage(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	now := time.Now()
+	create := func(expires time.Time) string {
+		out, err := exec.CommandContext(ctx, "docker", "create", "--network", "none",
+			"--label", LabelKey+"=1", "--label", sessionKey+"="+sessionLabel,
+			"--label", LabelExpires+"="+expires.UTC().Format(time.RFC3339), img, "/usr/bin/true").Output()
+		require.NoError(t, err)
+		id := strings.TrimSpace(string(out))
+		t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", id).Run() })
+		return id
+	}
+	dead := create(now.Add(-expiredGrace - time.Minute))
+	young := create(now.Add(-expiredGrace / 2)) // expired, but within the grace
+	alive := create(now.Add(time.Hour))
+	_, err := removeExpired(ctx, now)
+	require.NoError(t, err)
+	exists := func(id string) bool { return exec.Command("docker", "inspect", id).Run() == nil }
+	assert.False(t, exists(dead), "past expiry and grace: removed")
+	assert.True(t, exists(young), "within the grace: kept")
+	assert.True(t, exists(alive), "within its lifetime: kept")
 }

@@ -210,6 +210,7 @@ func Start(ctx context.Context, opts Options) (*Container, error) {
 	} else if !ok {
 		return nil, fmt.Errorf("image %s is not in the engine: build it first (containers.EnsureImage)", opts.Image)
 	}
+	sweepExpired()
 	var cg *ownCgroup
 	if !opts.Plain && cgv == "1" {
 		if cg, err = newOwnCgroup(ctx); err != nil {
