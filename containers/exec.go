@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/daemonlab/daemonlab/internal/capture"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
 )
@@ -149,7 +150,7 @@ func (c *Container) Exec(ctx context.Context, cmd []string, opts ...ExecOption) 
 	if err != nil {
 		return ExecResult{ExitCode: -1}, c.execErr(ctx, cmd, "attach", err)
 	}
-	out := NewCapped(cfg.maxOutput)
+	out := capture.New(cfg.maxOutput)
 	var stdout io.Writer = out
 	if cfg.stdout != nil {
 		stdout = cfg.stdout
@@ -191,7 +192,7 @@ func (c *Container) Exec(ctx context.Context, cmd []string, opts ...ExecOption) 
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	res.Output, res.Truncated = out.result()
+	res.Output, res.Truncated = out.Noted()
 	res.Duration = time.Since(start)
 
 	timedOut := !time.Now().Before(deadline) && (streamErr != nil || res.ExitCode == 124 || res.ExitCode == 137)

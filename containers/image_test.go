@@ -76,19 +76,3 @@ func TestRecipeFilesOnDiskAreEmbedded(t *testing.T) {
 		t.Fatalf("tag %s is not a prefix of hash %s", ImageTag(), RecipeHash())
 	}
 }
-
-func TestCapped(t *testing.T) {
-	w := NewCapped(5)
-	w.Write([]byte("abc"))
-	w.Write([]byte("defgh"))
-	w.Write([]byte("ij"))
-	s, n := w.result()
-	if n != 5 || s != "abcde\n[... truncated 5 bytes]" {
-		t.Fatalf("got %q, %d", s, n)
-	}
-	w = NewCapped(10)
-	w.Write([]byte("abc"))
-	if s, n := w.result(); s != "abc" || n != 0 {
-		t.Fatalf("got %q, %d", s, n)
-	}
-}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/internal/capture"
 	"github.com/daemonlab/daemonlab/internal/compare"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -24,7 +25,7 @@ func TestCompareInTheLabContainer(t *testing.T) {
 		Labels: map[string]string{sessionKey: sessionLabel}, MaxLifetime: 2 * time.Minute})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Terminate(context.Background()) })
-	out := containers.NewCapped(1 << 20)
+	out := capture.New(1 << 20)
 	res, err := c.Exec(ctx, []string{checkerPath, "compare", "--format", "json", "/bin/sleep", "--", "600"},
 		containers.WithTimeout(60*time.Second), containers.WithStdout(out))
 	require.NoError(t, err)

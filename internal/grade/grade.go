@@ -14,12 +14,12 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/daemonlab/daemonlab/checker"
 	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/internal/capture"
 	"github.com/daemonlab/daemonlab/internal/launchplan"
 	"github.com/daemonlab/daemonlab/internal/submission"
 	"github.com/daemonlab/daemonlab/labs"
@@ -141,7 +141,7 @@ func (g *grader) run(ctx context.Context) Outcome {
 
 	sub, err := submission.Scan(g.o.Submission, g.limits())
 	if err != nil {
-		g.failAll(compact(err.Error()))
+		g.failAll(capture.Compact(err.Error()))
 		return Ungradable
 	}
 	defer sub.Close()
@@ -153,7 +153,7 @@ func (g *grader) run(ctx context.Context) Outcome {
 		g.set("unit-syntax", report.Fail, fmt.Sprintf("the submission has no %s", g.lab.Unit), "hand in the unit file next to your source.")
 	default:
 		if unit, err = sub.ReadFile(g.lab.Unit, maxUnit); err != nil {
-			g.failAll(compact(err.Error()))
+			g.failAll(capture.Compact(err.Error()))
 			return Ungradable
 		}
 		g.lintUnit(unit)
@@ -171,7 +171,7 @@ func (g *grader) run(ctx context.Context) Outcome {
 
 	if err := containers.EngineAvailable(ctx); err != nil {
 		g.errors = append(g.errors, err.Error())
-		g.failAll("not gradable: no container engine (" + compact(err.Error()) + ")")
+		g.failAll("not gradable: no container engine (" + capture.Compact(err.Error()) + ")")
 		return NoInfra
 	}
 	g.image = g.o.Image
@@ -303,27 +303,4 @@ func (g *grader) report(outcome Outcome) *report.Report {
 	r := &report.Report{Tool: "daemonlab", Mode: "grade", Lab: g.lab.ID, Started: g.start, Errors: g.errors, Timings: g.timings}
 	launchplan.Score(g.lab, g.results, outcome != NoInfra, r)
 	return r
-}
-
-// compact caps and flattens text that came from the submission.
-func compact(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
-}
-
-// lastLines keeps the tail of captured output for a report.
-func lastLines(s string, n int) []string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	for i, l := range lines {
-		if len(l) > 200 {
-			lines[i] = l[:200] + "…"
-		}
-	}
-	return lines
 }

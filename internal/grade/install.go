@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/internal/capture"
 	"github.com/daemonlab/daemonlab/internal/launchplan"
 	"github.com/daemonlab/daemonlab/internal/submission"
 	"github.com/daemonlab/daemonlab/internal/unitfile"
@@ -137,7 +138,7 @@ func (g *grader) build(ctx context.Context, sub *submission.Submission) (artifac
 		// The reader's own refusal (a file that changed or became a FIFO
 		// after the scan) says more than tar's complaint about the stream.
 		if rerr := <-read; errors.Is(rerr, submission.ErrRejected) {
-			g.failAll(compact(rerr.Error()))
+			g.failAll(capture.Compact(rerr.Error()))
 			return "", Ungradable, false
 		}
 		g.errors = append(g.errors, err.Error())
@@ -155,7 +156,7 @@ func (g *grader) build(ctx context.Context, sub *submission.Submission) (artifac
 		g.failAll("not gradable: the build could not run")
 		return "", NoInfra, false
 	case res.ExitCode != 0:
-		g.failAll(fmt.Sprintf("the build failed (exit %d): %s", res.ExitCode, strings.Join(lastLines(res.Output, 3), " ⏎ ")))
+		g.failAll(fmt.Sprintf("the build failed (exit %d): %s", res.ExitCode, strings.Join(capture.LastLines(res.Output, 3), " ⏎ ")))
 		return "", Ungradable, false
 	}
 
@@ -222,7 +223,7 @@ func (g *grader) install(ctx context.Context, artifact string, sub *submission.S
 		}
 		data, err := sub.ReadFile(in.File, maxUnit)
 		if err != nil {
-			g.failAll(compact(err.Error()))
+			g.failAll(capture.Compact(err.Error()))
 			return Ungradable, false
 		}
 		files = append(files, containers.File{Path: in.To, Mode: int64(in.Mode), Size: int64(len(data)), Content: bytes.NewReader(data)})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/daemonlab/daemonlab/checker/catalogue"
 	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/internal/capture"
 	"github.com/daemonlab/daemonlab/internal/compare"
 	"github.com/daemonlab/daemonlab/report"
 )
@@ -65,7 +66,7 @@ func (g *grader) lab00(ctx context.Context) {
 	ticker := labDir + "/" + g.lab.Binary
 	res, err := g.exec(ctx, 10*time.Second, "/bin/cp", program, ticker)
 	if err == nil && res.ExitCode != 0 {
-		err = errors.New(compact(res.Output))
+		err = errors.New(capture.Compact(res.Output))
 	}
 	if err != nil {
 		g.errors = append(g.errors, "copying the ticker: "+err.Error())
@@ -80,7 +81,7 @@ func (g *grader) lab00(ctx context.Context) {
 // predictions holds predict.json against what `daemonlab compare` observes
 // of the ticker, each way, in this container.
 func (g *grader) predictions(ctx context.Context, program string) {
-	out := containers.NewCapped(maxCheckerOutput)
+	out := capture.New(maxCheckerOutput)
 	res, err := g.c.Exec(ctx, []string{checkerPath, "compare", "--format", "json", "--jobs", fmt.Sprint(len(catalogue.BackgroundWays)), program},
 		containers.WithTimeout(60*time.Second), containers.WithStdout(out))
 	var observed struct{ Ways []compare.Row }
@@ -93,8 +94,8 @@ func (g *grader) predictions(ctx context.Context, program string) {
 		g.failPredictions("not judged: daemonlab compare could not run in the container")
 		return
 	case res.ExitCode != 0 || json.Unmarshal(out.Bytes(), &observed) != nil || out.Dropped() > 0:
-		g.errors = append(g.errors, "compare: "+compact(res.Output))
-		g.failPredictions("not judged: daemonlab compare failed in the container: " + compact(res.Output))
+		g.errors = append(g.errors, "compare: "+capture.Compact(res.Output))
+		g.failPredictions("not judged: daemonlab compare failed in the container: " + capture.Compact(res.Output))
 		return
 	}
 	rows := map[string]compare.Row{}
@@ -118,7 +119,7 @@ func (g *grader) predictions(ctx context.Context, program string) {
 				g.set(id, report.Warn, fmt.Sprintf("not observed here (%s): not held against you", row.Missing), "")
 				continue
 			case row.Error != "":
-				g.set(id, report.Error, "not judged: daemonlab compare could not observe "+w.ID+": "+compact(row.Error), "")
+				g.set(id, report.Error, "not judged: daemonlab compare could not observe "+w.ID+": "+capture.Compact(row.Error), "")
 				continue
 			}
 			truth := rowField(row, f.Key)
@@ -184,7 +185,7 @@ func (g *grader) readPredictions() (predictions, string) {
 	}
 	data, err := g.sub.ReadFile(predictFile, maxPredict+1)
 	if err != nil {
-		return nil, "predict.json could not be read: " + compact(err.Error())
+		return nil, "predict.json could not be read: " + capture.Compact(err.Error())
 	}
 	if len(data) > maxPredict {
 		return nil, fmt.Sprintf("predict.json is larger than %d KB", maxPredict>>10)
@@ -217,7 +218,7 @@ func jsonProblem(data []byte, err error) string {
 	if errors.As(err, &te) {
 		return "it is not an object keyed by way (" + te.Value + " found)"
 	}
-	return compact(err.Error())
+	return capture.Compact(err.Error())
 }
 
 func rowField(r compare.Row, key string) bool {
@@ -269,7 +270,7 @@ func (g *grader) startScript(ctx context.Context, ticker string) {
 		return
 	}
 	ret := g.lab.Deadlines.Start.Duration
-	out := containers.NewCapped(maxCheckerOutput)
+	out := capture.New(maxCheckerOutput)
 	res, err := g.c.Exec(ctx, []string{checkerPath, "hangup", "./" + startScript, "--dir", labDir, "--program", ticker,
 		"--log", tickerLog, "--return", ret.String()}, containers.WithTimeout(ret+30*time.Second), containers.WithStdout(out))
 	var r compare.ScriptResult
@@ -282,8 +283,8 @@ func (g *grader) startScript(ctx context.Context, ticker string) {
 		failStart(report.Error, "not judged: the hang-up run could not start in the container")
 		return
 	case res.ExitCode != 0 || json.Unmarshal(out.Bytes(), &r) != nil || out.Dropped() > 0:
-		g.errors = append(g.errors, "hangup: "+compact(res.Output))
-		failStart(report.Error, "not judged: the hang-up run failed in the container: "+compact(res.Output))
+		g.errors = append(g.errors, "hangup: "+capture.Compact(res.Output))
+		failStart(report.Error, "not judged: the hang-up run failed in the container: "+capture.Compact(res.Output))
 		return
 	}
 	terminal := make([]string, 0, len(r.Terminal))
@@ -407,7 +408,7 @@ func stripEscapes(s string) string {
 }
 
 func capText(s string, n int) string {
-	s = compact(s)
+	s = capture.Compact(s)
 	if len(s) > n {
 		return s[:n] + "…"
 	}

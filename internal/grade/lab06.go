@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/internal/capture"
 	"github.com/daemonlab/daemonlab/internal/unitfile"
 	"github.com/daemonlab/daemonlab/report"
 )
@@ -99,9 +100,9 @@ func (g *grader) superdaemon(ctx context.Context) {
 		case r.Reply == superReply:
 			good = append(good, fmt.Sprintf("port %d answered %q", s.port, strings.TrimSpace(r.Reply)))
 		case r.ReplyError != "":
-			bad = append(bad, fmt.Sprintf("port %d: %s", s.port, compact(r.ReplyError)))
+			bad = append(bad, fmt.Sprintf("port %d: %s", s.port, capture.Compact(r.ReplyError)))
 		default:
-			bad = append(bad, fmt.Sprintf("port %d answered %q to \"hello daemonlab\"", s.port, compact(r.Reply)))
+			bad = append(bad, fmt.Sprintf("port %d answered %q to \"hello daemonlab\"", s.port, capture.Compact(r.Reply)))
 		}
 	}
 	if len(bad) > 0 {
@@ -204,7 +205,7 @@ func (g *grader) xinetdConfig(ctx context.Context, name string) {
 				done = true
 			}
 			if e.fromDaemon() && strings.Contains(t, name) && xinetdProblem.MatchString(t) {
-				problems = append(problems, compact(t))
+				problems = append(problems, capture.Compact(t))
 			}
 		}
 		return done
@@ -231,7 +232,7 @@ func (g *grader) lintUnits(ctx context.Context, units ...string) {
 		}
 		data, err := g.sub.ReadFile(u, maxUnit)
 		if err != nil {
-			errs = append(errs, compact(err.Error()))
+			errs = append(errs, capture.Compact(err.Error()))
 			continue
 		}
 		for _, d := range unitfile.Check(u, data) {
@@ -260,7 +261,7 @@ func (g *grader) lintUnits(ctx context.Context, units ...string) {
 	}
 	problems := append(warns, verifyProblems(res.Output)...)
 	if len(problems) > 0 {
-		g.set("unit-syntax", report.Fail, fmt.Sprintf("%d problem(s): %s", len(problems), compact(problems[0])),
+		g.set("unit-syntax", report.Fail, fmt.Sprintf("%d problem(s): %s", len(problems), capture.Compact(problems[0])),
 			"systemd ignores what it cannot parse: fix every line `systemd-analyze verify` prints.", lastN(problems, 8)...)
 		return
 	}
@@ -273,7 +274,7 @@ func lastN(s []string, n int) []string {
 	}
 	out := make([]string, len(s))
 	for i, l := range s {
-		out[i] = compact(l)
+		out[i] = capture.Compact(l)
 	}
 	return out
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/internal/capture"
 	"github.com/daemonlab/daemonlab/internal/sysd"
 	"github.com/daemonlab/daemonlab/report"
 )
@@ -90,11 +91,11 @@ func (g *grader) sysv(ctx context.Context) {
 	case err1 != nil || err2 != nil:
 		g.set("sysv-start", report.Error, "could not read /proc: "+errText(err1, err2), "")
 	case first.code != 0 || first.err != nil:
-		g.set("sysv-start", report.Fail, "start: "+first.String()+": "+compact(first.out), "start must exit 0 once the daemon runs.")
+		g.set("sysv-start", report.Fail, "start: "+first.String()+": "+capture.Compact(first.out), "start must exit 0 once the daemon runs.")
 	case len(d1) != 1:
 		g.set("sysv-start", report.Fail, fmt.Sprintf("start exited 0, then %d %s process(es) ran %v", len(d1), prog, d1), "start exactly one daemon, ready when start returns.")
 	case second.code != 0 || second.err != nil:
-		g.set("sysv-start", report.Fail, "start while running: "+second.String()+": "+compact(second.out),
+		g.set("sysv-start", report.Fail, "start while running: "+second.String()+": "+capture.Compact(second.out),
 			"start when the daemon already runs is a success (LSB): start-stop-daemon --oknodo, or check first.")
 	case len(d2) != 1 || !d2[0].same(d1[0]):
 		g.set("sysv-start", report.Fail, fmt.Sprintf("after a second start: %v (was %v)", d2, d1), "a second start must not start a second daemon.")
@@ -117,7 +118,7 @@ func (g *grader) sysv(ctx context.Context) {
 	case err != nil:
 		g.set("sysv-restart", report.Error, "could not read /proc: "+err.Error(), "")
 	case restart.code != 0 || restart.err != nil:
-		g.set("sysv-restart", report.Fail, "restart: "+restart.String()+": "+compact(restart.out), "restart = stop, then start; exit 0.")
+		g.set("sysv-restart", report.Fail, "restart: "+restart.String()+": "+capture.Compact(restart.out), "restart = stop, then start; exit 0.")
 	case len(after) != 1:
 		g.set("sysv-restart", report.Fail, fmt.Sprintf("after restart %d daemon(s) run %v", len(after), after), "stop must wait until the old daemon is gone before start runs.")
 	case len(before) == 1 && after[0].same(before[0]):
@@ -135,13 +136,13 @@ func (g *grader) sysv(ctx context.Context) {
 	case err != nil:
 		g.set("sysv-stop", report.Error, "could not read /proc: "+err.Error(), "")
 	case stop1.code != 0 || stop1.err != nil:
-		g.set("sysv-stop", report.Fail, "stop: "+stop1.String()+": "+compact(stop1.out), "stop exits 0 once the daemon is gone.")
+		g.set("sysv-stop", report.Fail, "stop: "+stop1.String()+": "+capture.Compact(stop1.out), "stop exits 0 once the daemon is gone.")
 	case len(left) > 0:
 		g.set("sysv-stop", report.Fail, fmt.Sprintf("stop exited 0 but %v still run(s)", left), "stop must wait for the daemon to exit (start-stop-daemon --retry).")
 	case pidLeft:
 		g.set("sysv-stop", report.Fail, "after stop "+pidfile+" is still there", "the daemon removes its pid file on SIGTERM (or the script does).")
 	case stop2.code != 0 || stop2.err != nil:
-		g.set("sysv-stop", report.Fail, "stop when not running: "+stop2.String()+": "+compact(stop2.out), "stopping a stopped service is a success (LSB): start-stop-daemon --oknodo.")
+		g.set("sysv-stop", report.Fail, "stop when not running: "+stop2.String()+": "+capture.Compact(stop2.out), "stopping a stopped service is a success (LSB): start-stop-daemon --oknodo.")
 	default:
 		g.set("sysv-stop", report.Pass, "stop, stop: exit 0 both times; no daemon, no pid file", "")
 	}
@@ -190,7 +191,7 @@ func (g *grader) sysv(ctx context.Context) {
 	case u.code == 2 && strings.Contains(strings.ToLower(u.out), "usage"):
 		g.set("sysv-usage", report.Pass, "frobnicate: exit 2 and "+firstLine(u.out), "")
 	default:
-		g.set("sysv-usage", report.Fail, fmt.Sprintf("frobnicate: exit %d, %q", u.code, compact(u.out)), "an unknown action prints \"Usage: ...\" and exits 2 (LSB: invalid or excess argument).")
+		g.set("sysv-usage", report.Fail, fmt.Sprintf("frobnicate: exit %d, %q", u.code, capture.Compact(u.out)), "an unknown action prints \"Usage: ...\" and exits 2 (LSB: invalid or excess argument).")
 	}
 
 	g.sysvService(ctx, name, script, settled)
@@ -207,7 +208,7 @@ func errText(errs ...error) string {
 
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	return fmt.Sprintf("%q", compact(l))
+	return fmt.Sprintf("%q", capture.Compact(l))
 }
 
 // lsbHeader reads the header from the submission's bytes, then has
@@ -215,7 +216,7 @@ func firstLine(s string) string {
 func (g *grader) lsbHeader(ctx context.Context, name string) {
 	data, err := g.sub.ReadFile(name+".init", maxUnit)
 	if err != nil {
-		g.set("lsb-header", report.Error, compact(err.Error()), "")
+		g.set("lsb-header", report.Error, capture.Compact(err.Error()), "")
 		return
 	}
 	h, err := parseLSB(data)
@@ -261,7 +262,7 @@ func (g *grader) lsbHeader(ctx context.Context, name string) {
 		}
 	}
 	if res.ExitCode != 0 {
-		bad = append(bad, fmt.Sprintf("update-rc.d %s defaults exited %d: %s", name, res.ExitCode, compact(res.Output)))
+		bad = append(bad, fmt.Sprintf("update-rc.d %s defaults exited %d: %s", name, res.ExitCode, capture.Compact(res.Output)))
 	}
 	if len(bad) > 0 {
 		g.set("lsb-header", report.Fail, strings.Join(bad, "; "), "Default-Start: 2 3 4 5 and Default-Stop: 0 1 6 make update-rc.d link S scripts into rc2–5.d and K scripts into rc0, 1, 6.d.", links...)
@@ -293,7 +294,7 @@ func parseLSB(data []byte) (map[string]string, error) {
 			continue
 		}
 		if !strings.HasPrefix(l, "#") {
-			return nil, fmt.Errorf("line %q inside the LSB header is not a comment", compact(l))
+			return nil, fmt.Errorf("line %q inside the LSB header is not a comment", capture.Compact(l))
 		}
 		body := strings.TrimPrefix(l, "#")
 		if (strings.HasPrefix(body, "\t") || strings.HasPrefix(body, "  ")) && last != "" {
@@ -342,11 +343,11 @@ func (g *grader) sysvReload(ctx context.Context, action func(string) sysvRun, da
 	})
 	switch {
 	case r.code != 0 || r.err != nil:
-		g.set("sysv-reload", report.Fail, "reload: "+r.String()+": "+compact(r.out), "reload sends SIGHUP to the daemon and exits 0.")
+		g.set("sysv-reload", report.Fail, "reload: "+r.String()+": "+capture.Compact(r.out), "reload sends SIGHUP to the daemon and exits 0.")
 	case len(now) != 1 || !now[0].same(old):
 		g.set("sysv-reload", report.Fail, fmt.Sprintf("after reload the daemon is %v, not the same process (pid %d)", now, old.PID), "reload must not restart: send SIGHUP (start-stop-daemon --stop --signal HUP).")
 	case !seen:
-		g.set("sysv-reload", report.Fail, fmt.Sprintf("pid %d lives on but logged no %q after the reload", old.PID, evidence), "on SIGHUP re-read the configuration and log a line containing \""+evidence+"\".", lastLines(logged, 5)...)
+		g.set("sysv-reload", report.Fail, fmt.Sprintf("pid %d lives on but logged no %q after the reload", old.PID, evidence), "on SIGHUP re-read the configuration and log a line containing \""+evidence+"\".", capture.LastLines(logged, 5)...)
 	default:
 		g.set("sysv-reload", report.Pass, fmt.Sprintf("reload: exit 0; pid %d (same start time) logged %q", old.PID, evidence), "")
 	}
@@ -403,13 +404,13 @@ func (g *grader) sysvService(ctx context.Context, name, script string, settled f
 		case err != nil || perr != nil:
 			bad = append(bad, fmt.Sprintf("%s start could not be judged: %s", w.name, errText(err, perr)))
 		case start.ExitCode != 0:
-			bad = append(bad, fmt.Sprintf("%s start: exit %d: %s", w.name, start.ExitCode, compact(start.Output)))
+			bad = append(bad, fmt.Sprintf("%s start: exit %d: %s", w.name, start.ExitCode, capture.Compact(start.Output)))
 		case len(ps) != 1:
 			bad = append(bad, fmt.Sprintf("%s start: %d daemon(s) run", w.name, len(ps)))
 		case st["ActiveState"] != "active":
 			bad = append(bad, fmt.Sprintf("%s start: the daemon runs (pid %d), but systemd says %s is %s", w.name, ps[0].PID, unit, st["ActiveState"]))
 		case !strings.Contains(ps[0].Cgroup, "/"+unit):
-			bad = append(bad, fmt.Sprintf("%s start: pid %d runs outside %s (cgroup %s): systemd does not know it", w.name, ps[0].PID, unit, compact(ps[0].Cgroup)))
+			bad = append(bad, fmt.Sprintf("%s start: pid %d runs outside %s (cgroup %s): systemd does not know it", w.name, ps[0].PID, unit, capture.Compact(ps[0].Cgroup)))
 		default:
 			good = append(good, fmt.Sprintf("%s start: %s active, pid %d in its cgroup", w.name, unit, ps[0].PID))
 		}

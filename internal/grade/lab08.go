@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/daemonlab/daemonlab/internal/capture"
 	"github.com/daemonlab/daemonlab/internal/sysd"
 	"github.com/daemonlab/daemonlab/report"
 )
@@ -55,7 +56,7 @@ func (g *grader) timer(ctx context.Context) {
 	case tp["ActiveState"] != "active":
 		g.set("timer", report.Fail, fmt.Sprintf("%s is %s (%s) after systemctl start", timer, tp["ActiveState"], tp["SubState"]), "read systemctl status and journalctl -u for the reason.")
 	case cal == "":
-		g.set("timer", report.Fail, "the timer has no OnCalendar= schedule (TimersCalendar="+compact(tp["TimersCalendar"])+")", "OnCalendar=*-*-* 03:15:00")
+		g.set("timer", report.Fail, "the timer has no OnCalendar= schedule (TimersCalendar="+capture.Compact(tp["TimersCalendar"])+")", "OnCalendar=*-*-* 03:15:00")
 	case nerr != nil:
 		g.set("timer", report.Error, "systemd-analyze calendar could not run: "+nerr.Error(), "")
 	case norm != timerCalendar:
@@ -149,7 +150,7 @@ func (g *grader) normaliseCalendar(ctx context.Context, spec string) (string, er
 			return strings.TrimSpace(v), nil
 		}
 	}
-	return "", fmt.Errorf("no normalised form: %s", compact(res.Output))
+	return "", fmt.Errorf("no normalised form: %s", capture.Compact(res.Output))
 }
 
 // crontab judges root's crontab from the submission's bytes, then has cron
@@ -223,9 +224,9 @@ func (g *grader) crontab(ctx context.Context, prog string, runs func() int) {
 	case !ran && cmd == "":
 		g.set("cron-reboot", report.Fail, "after a reboot of the container cron logged no run of "+prog, "@reboot "+prog+" in root's crontab.", cronLog...)
 	case !ran:
-		g.set("cron-reboot", report.Fail, fmt.Sprintf("cron ran the @reboot job (%s) but %s has no new line", compact(cmd), runsFile), "")
+		g.set("cron-reboot", report.Fail, fmt.Sprintf("cron ran the @reboot job (%s) but %s has no new line", capture.Compact(cmd), runsFile), "")
 	default:
-		g.set("cron-reboot", report.Pass, fmt.Sprintf("after a reboot of the container cron's child ran the @reboot job: %s; %s gained a line", compact(cmd), runsFile), "")
+		g.set("cron-reboot", report.Pass, fmt.Sprintf("after a reboot of the container cron's child ran the @reboot job: %s; %s gained a line", capture.Compact(cmd), runsFile), "")
 	}
 }
 

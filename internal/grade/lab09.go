@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/daemonlab/daemonlab/internal/capture"
 	"github.com/daemonlab/daemonlab/internal/sysd"
 	"github.com/daemonlab/daemonlab/internal/unitfile"
 	"github.com/daemonlab/daemonlab/report"
@@ -37,9 +38,9 @@ func (a askResult) ok() (bool, string) {
 	for _, x := range a.Answers {
 		switch {
 		case x.Error != "":
-			return false, compact(x.Error)
+			return false, capture.Compact(x.Error)
 		case x.Reply != superReply:
-			return false, fmt.Sprintf("answered %q to \"hello daemonlab\"", compact(x.Reply))
+			return false, fmt.Sprintf("answered %q to \"hello daemonlab\"", capture.Compact(x.Reply))
 		}
 	}
 	return len(a.Answers) > 0, "no answer"
@@ -284,7 +285,7 @@ func (g *grader) exposure(ctx context.Context, service string) (neutral []string
 	}
 	m := exposureRe.FindStringSubmatch(res.Output)
 	if m == nil {
-		g.set("hardening", report.Error, "systemd-analyze security printed no exposure: "+compact(lastLine(res.Output)), "")
+		g.set("hardening", report.Error, "systemd-analyze security printed no exposure: "+capture.Compact(lastLine(res.Output)), "")
 		return neutral
 	}
 	score, _ := strconv.ParseFloat(m[1], 64)

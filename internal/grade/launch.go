@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/internal/capture"
 	"github.com/daemonlab/daemonlab/internal/launchplan"
 	"github.com/daemonlab/daemonlab/labs"
 	"github.com/daemonlab/daemonlab/report"
@@ -46,7 +47,7 @@ func (g *grader) launch(ctx context.Context) {
 		g.failAll("not judged: " + err.Error())
 		return
 	}
-	out := containers.NewCapped(maxCheckerOutput)
+	out := capture.New(maxCheckerOutput)
 	res, err := g.c.Exec(ctx, args, containers.WithTimeout(g.launchTimeout()), containers.WithStdout(out))
 	switch {
 	case errors.Is(err, containers.ErrExecTimeout):
@@ -59,12 +60,12 @@ func (g *grader) launch(ctx context.Context) {
 	}
 	var r report.Report
 	if jerr := json.Unmarshal(out.Bytes(), &r); jerr != nil || out.Dropped() > 0 {
-		g.errors = append(g.errors, "checker: "+compact(res.Output))
-		g.failAll("not judged: the checker failed in the container: " + compact(res.Output))
+		g.errors = append(g.errors, "checker: "+capture.Compact(res.Output))
+		g.failAll("not judged: the checker failed in the container: " + capture.Compact(res.Output))
 		return
 	}
 	for _, e := range r.Errors {
-		g.errors = append(g.errors, "checker: "+compact(e))
+		g.errors = append(g.errors, "checker: "+capture.Compact(e))
 	}
 	for _, cs := range g.lab.Checks {
 		if c, ok := r.Find(cs.ID); ok {

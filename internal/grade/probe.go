@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/internal/capture"
 )
 
 // python is the image's interpreter, on the read-only root file system.
@@ -345,14 +346,14 @@ func (g *grader) runProbe(ctx context.Context, d time.Duration, v any, args ...s
 		return err
 	}
 	if res.ExitCode != 0 {
-		return fmt.Errorf("the probe failed: %s", compact(res.Output))
+		return fmt.Errorf("the probe failed: %s", capture.Compact(res.Output))
 	}
 	out := strings.TrimSpace(res.Output)
 	if i := strings.LastIndexByte(out, '\n'); i >= 0 {
 		out = out[i+1:]
 	}
 	if err := json.Unmarshal([]byte(out), v); err != nil {
-		return fmt.Errorf("the probe's output: %s", compact(res.Output))
+		return fmt.Errorf("the probe's output: %s", capture.Compact(res.Output))
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/daemonlab/daemonlab/checker/catalogue"
 	"github.com/daemonlab/daemonlab/containers"
+	"github.com/daemonlab/daemonlab/internal/capture"
 	"github.com/daemonlab/daemonlab/internal/poll"
 	"github.com/daemonlab/daemonlab/internal/sysd"
 	"github.com/daemonlab/daemonlab/report"
@@ -58,7 +59,7 @@ func (g *grader) service(ctx context.Context) {
 func (g *grader) sys(ctx context.Context, d time.Duration, args ...string) (containers.ExecResult, error) {
 	res, err := g.exec(ctx, d, append([]string{checkerPath, "systemd"}, args...)...)
 	if err == nil && res.ExitCode != 0 && !strings.HasPrefix(res.Output, "result=") {
-		err = fmt.Errorf("systemd %s: %s", args[0], compact(res.Output))
+		err = fmt.Errorf("systemd %s: %s", args[0], capture.Compact(res.Output))
 	}
 	return res, err
 }
@@ -118,13 +119,13 @@ func (g *grader) verify(ctx context.Context) {
 		return
 	}
 	var lines []string
-	for _, l := range lastLines(res.Output, 8) {
+	for _, l := range capture.LastLines(res.Output, 8) {
 		if strings.TrimSpace(l) != "" {
 			lines = append(lines, l)
 		}
 	}
 	if res.ExitCode != 0 {
-		g.set("unit-syntax", report.Fail, "systemd-analyze verify: "+compact(strings.Join(lines, "; ")), "run `systemd-analyze verify` on your unit and fix what it says.", lines...)
+		g.set("unit-syntax", report.Fail, "systemd-analyze verify: "+capture.Compact(strings.Join(lines, "; ")), "run `systemd-analyze verify` on your unit and fix what it says.", lines...)
 		return
 	}
 	observed := "parses cleanly; systemd-analyze verify accepts it"
@@ -191,7 +192,7 @@ func (g *grader) startAndType(ctx context.Context) bool {
 	if p["ActiveState"] != "active" || mainPID(p) == 0 {
 		status, _ := g.exec(ctx, 10*time.Second, "/usr/bin/systemctl", "status", "--no-pager", "-n", "5", g.lab.Unit)
 		g.set("unit-active", report.Fail, fmt.Sprintf("ActiveState=%s SubState=%s Result=%s", p["ActiveState"], p["SubState"], p["Result"]),
-			"read `systemctl status` and `journalctl -u` for the reason.", lastLines(status.Output, 6)...)
+			"read `systemctl status` and `journalctl -u` for the reason.", capture.LastLines(status.Output, 6)...)
 		g.set("unit-type", report.Error, "not judged: the service did not start", "")
 		return false
 	}
@@ -313,7 +314,7 @@ func (g *grader) inside(ctx context.Context) {
 	}
 	var r report.Report
 	if jerr := json.Unmarshal([]byte(res.Output), &r); jerr != nil {
-		setAll(report.Error, "the checker failed in the container: "+compact(res.Output))
+		setAll(report.Error, "the checker failed in the container: "+capture.Compact(res.Output))
 		return
 	}
 	for _, id := range wanted {
@@ -422,7 +423,7 @@ func (g *grader) reload(ctx context.Context, quiet string) {
 		return
 	}
 	if strings.TrimSpace(res.Output) != "result=done" {
-		g.set("reload", report.Fail, "systemctl reload failed: "+compact(res.Output), "add ExecReload=/bin/kill -HUP $MAINPID and handle SIGHUP in the daemon.")
+		g.set("reload", report.Fail, "systemctl reload failed: "+capture.Compact(res.Output), "add ExecReload=/bin/kill -HUP $MAINPID and handle SIGHUP in the daemon.")
 		return
 	}
 	var q map[string]string

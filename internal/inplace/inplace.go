@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/daemonlab/daemonlab/checker"
+	"github.com/daemonlab/daemonlab/internal/capture"
 	"github.com/daemonlab/daemonlab/internal/launchplan"
 	"github.com/daemonlab/daemonlab/internal/submission"
 	"github.com/daemonlab/daemonlab/labs"
@@ -170,7 +171,7 @@ func (g *grader) failAll(reason string) {
 // infra records a failure of this machine: not gradable.
 func (g *grader) infra(reason string, err error) Outcome {
 	if err != nil {
-		g.errors = append(g.errors, oneLine(err.Error()))
+		g.errors = append(g.errors, capture.Compact(err.Error()))
 	}
 	g.failAll("not gradable here: " + reason)
 	return NoInfra
@@ -182,7 +183,7 @@ func (g *grader) run(ctx context.Context) Outcome {
 
 	sub, err := submission.Scan(g.o.Submission, g.o.Limits)
 	if err != nil {
-		g.failAll(oneLine(err.Error()))
+		g.failAll(capture.Compact(err.Error()))
 		return Ungradable
 	}
 	defer sub.Close()
@@ -257,7 +258,7 @@ func (g *grader) build(ctx context.Context, sub *submission.Submission, work str
 	src := filepath.Join(work, "src")
 	if err := extract(sub, src); err != nil {
 		if errors.Is(err, submission.ErrRejected) {
-			g.failAll(oneLine(err.Error()))
+			g.failAll(capture.Compact(err.Error()))
 			return "", Ungradable, false
 		}
 		return "", g.infra("copying the submission failed", err), false
@@ -277,9 +278,8 @@ func (g *grader) build(ctx context.Context, sub *submission.Submission, work str
 	if err := os.Mkdir(filepath.Join(work, "tmp"), 0o700); err == nil && asNobody {
 		_ = os.Chown(filepath.Join(work, "tmp"), nobody, nobody)
 	}
-	var out capped
-	out.max = maxBuildOutput
-	cmd.Stdout, cmd.Stderr, cmd.Stdin = &out, &out, nil
+	out := capture.New(maxBuildOutput)
+	cmd.Stdout, cmd.Stderr, cmd.Stdin = out, out, nil
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if asNobody {
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: nobody, Gid: nobody, Groups: []uint32{}}
@@ -302,7 +302,7 @@ func (g *grader) build(ctx context.Context, sub *submission.Submission, work str
 		if !errors.As(err, &exit) {
 			return "", g.infra("the build could not run", err), false
 		}
-		g.failAll(fmt.Sprintf("the build failed (exit %d): %s", exit.ExitCode(), strings.Join(lastLines(out.String(), 3), " ⏎ ")))
+		g.failAll(fmt.Sprintf("the build failed (exit %d): %s", exit.ExitCode(), strings.Join(capture.LastLines(out.String(), 3), " ⏎ ")))
 		return "", Ungradable, false
 	}
 	return filepath.Join(src, g.lab.Binary), Graded, true
@@ -370,9 +370,8 @@ func (g *grader) launch(ctx context.Context, checkerBin string) {
 	lctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(lctx, args[0], args[1:]...)
-	var out, errOut capped
-	out.max, errOut.max = maxCheckerOutput, maxBuildOutput
-	cmd.Stdout, cmd.Stderr, cmd.Stdin = &out, &errOut, nil
+	out, errOut := capture.New(maxCheckerOutput), capture.New(maxBuildOutput)
+	cmd.Stdout, cmd.Stderr, cmd.Stdin = out, errOut, nil
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = killGrace
 	runErr := cmd.Run()
@@ -381,8 +380,8 @@ func (g *grader) launch(ctx context.Context, checkerBin string) {
 		return
 	}
 	var r report.Report
-	if jerr := json.Unmarshal(out.Bytes(), &r); jerr != nil || out.dropped > 0 {
-		msg := oneLine(errOut.String())
+	if jerr := json.Unmarshal(out.Bytes(), &r); jerr != nil || out.Dropped() > 0 {
+		msg := capture.Compact(errOut.String())
 		if msg == "" && runErr != nil {
 			msg = runErr.Error()
 		}
@@ -391,7 +390,7 @@ func (g *grader) launch(ctx context.Context, checkerBin string) {
 		return
 	}
 	for _, e := range r.Errors {
-		g.errors = append(g.errors, "checker: "+oneLine(e))
+		g.errors = append(g.errors, "checker: "+capture.Compact(e))
 	}
 	for _, cs := range g.lab.Checks {
 		if c, ok := r.Find(cs.ID); ok {
@@ -528,47 +527,6 @@ func children(ppid int) []int {
 		}
 	}
 	return out
-}
-
-// capped keeps the first max bytes written to it and counts the rest.
-type capped struct {
-	bytes.Buffer
-	max     int
-	dropped int64
-}
-
-func (b *capped) Write(p []byte) (int, error) {
-	n := len(p)
-	room := b.max - b.Len()
-	if room < len(p) {
-		b.dropped += int64(len(p) - max(room, 0))
-		p = p[:max(room, 0)]
-	}
-	b.Buffer.Write(p)
-	return n, nil
-}
-
-// oneLine caps and flattens text that came from the submission.
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
-}
-
-// lastLines keeps the tail of captured output for a report.
-func lastLines(s string, n int) []string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	for i, l := range lines {
-		if len(l) > 200 {
-			lines[i] = l[:200] + "…"
-		}
-	}
-	return lines
 }
 
 // Provisional fills r with the lab's complete result before anything ran:
