@@ -389,14 +389,7 @@ func (g *grader) launch(ctx context.Context, checkerBin string) {
 		g.failAll("not judged: the checker failed: " + msg)
 		return
 	}
-	for _, e := range r.Errors {
-		g.errors = append(g.errors, "checker: "+capture.Compact(e))
-	}
-	for _, cs := range g.lab.Checks {
-		if c, ok := r.Find(cs.ID); ok {
-			g.results[cs.ID] = c
-		}
-	}
+	g.errors = append(g.errors, launchplan.Collect(g.lab, &r, g.results)...)
 	g.failAll("not judged: the checker did not report it")
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/daemonlab/daemonlab/checker"
 	"github.com/daemonlab/daemonlab/checker/catalogue"
+	"github.com/daemonlab/daemonlab/internal/capture"
 	"github.com/daemonlab/daemonlab/labs"
 	"github.com/daemonlab/daemonlab/report"
 )
@@ -125,4 +126,19 @@ func Score(lab *labs.Spec, results map[string]report.Check, gradable bool, r *re
 	if gradable {
 		r.Score = &score
 	}
+}
+
+// Collect takes what the checker reported: the entries of the checks the
+// lab grades go into results, and its errors come back, one line each.
+func Collect(lab *labs.Spec, r *report.Report, results map[string]report.Check) []string {
+	var errs []string
+	for _, e := range r.Errors {
+		errs = append(errs, "checker: "+capture.Compact(e))
+	}
+	for _, cs := range lab.Checks {
+		if c, ok := r.Find(cs.ID); ok {
+			results[cs.ID] = c
+		}
+	}
+	return errs
 }

@@ -79,3 +79,17 @@ func TestScore(t *testing.T) {
 	assert.Nil(t, nr.Score)
 	assert.False(t, *nr.Gradable)
 }
+
+func TestCollect(t *testing.T) {
+	lab, err := labs.Load("02")
+	require.NoError(t, err)
+	r := report.Report{
+		Errors: []string{"line one\nline two"},
+		Checks: []report.Check{{ID: "pidfile", Status: report.Pass}, {ID: "umask", Status: report.Fail}},
+	}
+	res := map[string]report.Check{}
+	errs := Collect(lab, &r, res)
+	assert.Equal(t, []string{"checker: line one line two"}, errs)
+	assert.Contains(t, res, "pidfile", "a check the lab grades is taken")
+	assert.NotContains(t, res, "umask", "a check the lab does not grade is left out")
+}
