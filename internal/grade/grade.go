@@ -41,14 +41,14 @@ type Options struct {
 	Limits submission.Limits
 }
 
-// Outcome classifies a finished run for the exit code.
-type Outcome int
+// Outcome classifies a finished run for the exit code (launchplan.Outcome).
+type Outcome = launchplan.Outcome
 
-// Outcomes of a grading run.
+// Outcomes of a run.
 const (
-	Graded     Outcome = iota // every step ran; the report says what passed
-	Ungradable                // the submission could not be graded (build failed, timeout)
-	NoInfra                   // the infrastructure failed (no engine): not gradable
+	Graded     = launchplan.Graded
+	Ungradable = launchplan.Ungradable
+	NoInfra    = launchplan.NoInfra
 )
 
 // ErrBadSubmission marks input errors (no such directory).

@@ -142,3 +142,14 @@ func Collect(lab *labs.Spec, r *report.Report, results map[string]report.Check) 
 	}
 	return errs
 }
+
+// Outcome classifies a finished grading run, for the exit code; both
+// graders (in a container and in place) use it.
+type Outcome int
+
+// Outcomes of a grading run.
+const (
+	Graded     Outcome = iota // every step ran; the report says what passed
+	Ungradable                // the submission could not be graded (build failed, timeout)
+	NoInfra                   // the infrastructure failed (no engine): not gradable
+)
