@@ -36,10 +36,10 @@ type Options struct {
 	ShowHidden       bool
 	HiddenVisibility string
 
-	// Class grading (see class.go).
-	// InPlace grades a launch-mode lab on this machine (see inplace).
+	// InPlace grades a launch-mode lab on this machine (see inplacecmd).
 	InPlace bool
 
+	// Class grading (see class.go).
 	Class  string
 	Jobs   int
 	Out    string
