@@ -155,8 +155,11 @@ while True: s.accept()[0].close()'`)))
 			write(t, dir, "go.mod", "module sub\n\ngo 1.99.0\n\ntoolchain go1.99.0\n")
 			write(t, dir, "main.go", "package main\n\nfunc main() {}\n")
 		}, Ungradable, nil, "GOTOOLCHAIN=local", nil},
+		// The disk is filled once, at the first start: a restart (kill -9)
+		// that filled it again ran the dd's before main, with SIGHUP still
+		// at its default, and a reload sent then killed it (seen once in CI).
 		{"a daemon that fills the disk", func(t *testing.T, dir string) {
-			write(t, dir, "mydaemon.c", withPrelude(t, shell("(dd if=/dev/zero of=/var/tmp/fill bs=1M count=4096; dd if=/dev/zero of=/tmp/fill bs=1M count=4096; dd if=/dev/zero of=/root/fill bs=1M count=4096) >/dev/null 2>&1")))
+			write(t, dir, "mydaemon.c", withPrelude(t, shell("[ -e /root/fill ] || (dd if=/dev/zero of=/var/tmp/fill bs=1M count=4096; dd if=/dev/zero of=/tmp/fill bs=1M count=4096; dd if=/dev/zero of=/root/fill bs=1M count=4096) >/dev/null 2>&1")))
 			write(t, dir, "mydaemon.service", unit)
 		}, Graded, []string{}, "", nil},
 		{"a daemon that writes the host's cgroup tree", func(t *testing.T, dir string) {
