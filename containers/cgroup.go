@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // cgroupParent is the parent of every lab container's cgroup (the cgroupfs
@@ -44,7 +45,7 @@ func newOwnCgroup(ctx context.Context) (*ownCgroup, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(os.TempDir(), "daemonlab-cgroup")
+	dir := cgroupLinkDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -116,4 +117,29 @@ func namedSystemdMount(mountinfo string) (string, error) {
 		}
 	}
 	return "", errors.New("no name=systemd cgroup hierarchy is mounted on this host (cgroup v1 needs one for systemd in a container)")
+}
+
+// cgroupLinkDir holds the bind sources of the containers' cgroups.
+func cgroupLinkDir() string { return filepath.Join(os.TempDir(), "daemonlab-cgroup") }
+
+// removeDanglingLinks removes the bind-source links in dir whose cgroup is
+// gone (the container was removed while its grader could not clean up)
+// and that are older than expiredGrace; it returns how many.
+func removeDanglingLinks(dir string, now time.Time) int {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		fi, err := os.Lstat(p)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 || now.Sub(fi.ModTime()) < expiredGrace {
+			continue
+		}
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) && os.Remove(p) == nil {
+			n++
+		}
+	}
+	return n
 }

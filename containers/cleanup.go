@@ -126,8 +126,9 @@ const expiredGrace = time.Minute
 var sweepOnce sync.Once
 
 // sweepExpired removes, once per process and in the background, every
-// daemonlab container more than expiredGrace past its LabelExpires:
-// leftovers of graders that could not clean up after themselves. It
+// daemonlab container more than expiredGrace past its LabelExpires, and
+// the cgroup bind links left dangling: leftovers of graders that could not
+// clean up after themselves. It
 // never touches a container that is still within its lifetime, so it is
 // safe beside other graders on the same engine.
 func sweepExpired() {
@@ -136,6 +137,7 @@ func sweepExpired() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			_, _ = removeExpired(ctx, time.Now())
+			removeDanglingLinks(cgroupLinkDir(), time.Now())
 		}()
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -539,4 +540,20 @@ func TestExpiredLeftoversAreSwept(t *testing.T) {
 	assert.False(t, exists(dead), "past expiry and grace: removed")
 	assert.True(t, exists(young), "within the grace: kept")
 	assert.True(t, exists(alive), "within its lifetime: kept")
+}
+
+// TestDanglingCgroupLinksAreSwept: a bind-source link whose cgroup is gone
+// is removed once it is older than the grace; a live one, or a young one,
+// stays.
+func TestDanglingCgroupLinksAreSwept(t *testing.T) {
+	dir := t.TempDir()
+	target := t.TempDir()
+	require.NoError(t, os.Symlink(filepath.Join(dir, "gone"), filepath.Join(dir, "dangling")))
+	require.NoError(t, os.Symlink(target, filepath.Join(dir, "live")))
+	assert.Equal(t, 0, removeDanglingLinks(dir, time.Now()), "too young")
+	assert.Equal(t, 1, removeDanglingLinks(dir, time.Now().Add(2*expiredGrace)))
+	_, err := os.Lstat(filepath.Join(dir, "dangling"))
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+	_, err = os.Lstat(filepath.Join(dir, "live"))
+	assert.NoError(t, err, "a link to a live cgroup stays")
 }
