@@ -48,7 +48,10 @@ const Help = `With --in-place, a launch-mode lab (01–03) is graded on this mac
 itself, which must be a disposable sandbox (a Gradescope autograder
 container): the submission is built here (as nobody when run as root),
 installed in /usr/local/bin and run as root. Labs that need systemd are
-refused. Used by the autograder of daemonlab autograder gradescope.`
+refused. Used by the autograder of daemonlab autograder gradescope.
+The submission runs as root beside the grader: a hostile one can forge
+its result. Grade in containers (without --in-place) where a score must
+be trusted.`
 
 // Requested reports whether a raw command line asks for --in-place.
 func Requested(args []string) bool {
