@@ -37,20 +37,7 @@ func Locate() (string, error) {
 // NewCmdStub returns a command that replaces the process with the
 // companion running the same command line.
 func NewCmdStub(name, short string) *cobra.Command {
-	return &cobra.Command{
-		Use:                name,
-		Short:              short,
-		DisableFlagParsing: true,
-		RunE: func(_ *cobra.Command, args []string) error {
-			bin, err := Locate()
-			if err != nil {
-				return cmdutil.Infra(err)
-			}
-			argv := append([]string{bin, name}, args...)
-			err = syscall.Exec(bin, argv, os.Environ())
-			return cmdutil.Infra(errors.Join(errors.New("running "+bin), err))
-		},
-	}
+	return NewCmdStubArgs(name, short, name)
 }
 
 // NewCmdStubArgs is NewCmdStub for a nested command: it runs the companion
