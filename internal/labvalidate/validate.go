@@ -265,23 +265,28 @@ func Matrix(w io.Writer, lab *labs.Spec, rows []Row) {
 		width = max(width, len(r.Name))
 	}
 	fmt.Fprintf(w, "lab %s (%s): %d variants\n", lab.ID, lab.Title, len(rows))
-	fmt.Fprintf(w, "%-*s  %-9s  %-30s  %-30s  %s\n", width, "variant", "score", "lost", "expected", "result")
+	fmt.Fprintf(w, "%-*s  %-9s  %-40s  %s\n", width, "variant", "score", "lost", "result")
 	for _, r := range rows {
 		score := "-"
 		if r.Score != nil && r.MaxScore != nil {
 			score = fmt.Sprintf("%g/%g", *r.Score, *r.MaxScore)
 		}
-		result := "ok"
+		result := "ok, as declared"
 		if !r.OK() {
 			result = "MISMATCH: " + r.Mismatch()
 		}
-		fmt.Fprintf(w, "%-*s  %-9s  %-30s  %-30s  %s\n", width, r.Name, score, list(r.Lost), list(r.Lose), result)
+		fmt.Fprintf(w, "%-*s  %-9s  %-40s  %s\n", width, r.Name, score, list(r.Lost), result)
 	}
 }
 
+// list names the lost checks, the first three of a long list and how
+// many more (a mismatch names every one).
 func list(ids []string) string {
-	if len(ids) == 0 {
+	switch {
+	case len(ids) == 0:
 		return "-"
+	case len(ids) > 4:
+		return fmt.Sprintf("%s +%d more", strings.Join(ids[:3], ","), len(ids)-3)
 	}
 	return strings.Join(ids, ",")
 }

@@ -99,6 +99,17 @@ func TestMismatchNamesVariantAndCheck(t *testing.T) {
 	assert.Contains(t, b.String(), "MISMATCH")
 }
 
+func TestMatrixShortensLongLists(t *testing.T) {
+	lost := []string{"a", "b", "c", "d", "e", "f"}
+	score, max := 94.0, 100.0
+	r := Row{Variant: Variant{Name: "broken/many", Lose: lost}, Lost: lost, Outcome: grade.Graded, Score: &score, MaxScore: &max}
+	var b bytes.Buffer
+	Matrix(&b, &labs.Spec{ID: "00", Title: "t"}, []Row{r})
+	assert.Contains(t, b.String(), "a,b,c +3 more")
+	assert.Contains(t, b.String(), "ok, as declared")
+	assert.NotContains(t, b.String(), "d,e,f")
+}
+
 // realSetup builds the checker and finds the image, or skips.
 func realSetup(t *testing.T) (checker, image string) {
 	t.Helper()
