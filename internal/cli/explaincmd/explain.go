@@ -38,9 +38,27 @@ func NewCmdExplain(ios *iostreams.IOStreams) *cobra.Command {
 	}
 }
 
+// list prints one line per check; lab 00's prediction checks, one per
+// way and field, are folded into one line.
 func list(ios *iostreams.IOStreams) error {
+	var ways, fields []string
+	for _, w := range catalogue.BackgroundWays {
+		ways = append(ways, w.ID)
+	}
+	for _, f := range catalogue.PredictionFields {
+		fields = append(fields, f.Short)
+	}
+	folded := false
 	for _, e := range catalogue.All() {
-		fmt.Fprintf(ios.Out, "%-18s %-8s %s\n", e.ID, e.Kind, e.Concept)
+		if e.Kind != "prediction" {
+			fmt.Fprintf(ios.Out, "%-18s %-10s %s\n", e.ID, e.Kind, e.Concept)
+			continue
+		}
+		if !folded {
+			folded = true
+			fmt.Fprintf(ios.Out, "%-18s %-10s %d checks, one per WAY (%s) and FIELD (%s): lab 00's predictions; e.g. daemonlab explain %s\n",
+				"predict-WAY-FIELD", e.Kind, len(ways)*len(fields), strings.Join(ways, ", "), strings.Join(fields, ", "), e.ID)
+		}
 	}
 	return nil
 }

@@ -21,6 +21,8 @@ func TestMainExitCodes(t *testing.T) {
 	}{
 		{[]string{"explain", "lock"}, cmdutil.ExitOK, "course.md#single-instance", ""},
 		{[]string{"explain"}, cmdutil.ExitOK, "sigterm", ""},
+		// lab 00's 35 prediction checks are one line of the list
+		{[]string{"explain"}, cmdutil.ExitOK, "predict-WAY-FIELD  prediction 35 checks", ""},
 		{[]string{"explain", "nope"}, cmdutil.ExitBadInput, "", "unknown check \"nope\""},
 		{[]string{"labs"}, cmdutil.ExitOK, "Type=forking", ""},
 		{[]string{"labs", "04"}, cmdutil.ExitOK, "unit-syntax", ""},
