@@ -93,6 +93,13 @@ func (c *Container) openGate(ctx context.Context, state string) error {
 // and waits, within Options.StartTimeout, until systemd is up again.
 // SystemState and FailedUnits describe the new boot.
 func (c *Container) Reboot(ctx context.Context) error {
+	return c.RebootWith(ctx, nil)
+}
+
+// RebootWith is Reboot with beforeBoot run once the disk is back and before
+// systemd starts: nothing of the previous boot runs then, so what it puts
+// on the disk (or takes off it) is what the new boot starts from.
+func (c *Container) RebootWith(ctx context.Context, beforeBoot func(context.Context) error) error {
 	if !c.opts.Rebootable {
 		return ErrNotRebootable
 	}
@@ -140,6 +147,11 @@ func (c *Container) Reboot(ctx context.Context) error {
 	}
 	if err != nil {
 		return fmt.Errorf("restore the disk of %.12s: %w", c.id, err)
+	}
+	if beforeBoot != nil {
+		if err := beforeBoot(ctx); err != nil {
+			return fmt.Errorf("before the boot of %.12s: %w", c.id, err)
+		}
 	}
 	if err := c.openGate(ctx, "restored"); err != nil {
 		return err

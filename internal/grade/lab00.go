@@ -331,7 +331,7 @@ func (g *grader) startScript(ctx context.Context, ticker string) {
 
 	switch {
 	case r.Log.Grew() && !tickersLine(r):
-		g.set("ticker-log", report.Fail, fmt.Sprintf("%s grew after the hang-up, but its last line is not the ticker's: %q", tickerLog, r.Log.LastLine),
+		g.set("ticker-log", report.Fail, fmt.Sprintf("%s grew after the hang-up, but its last line is not the ticker's: %q (the ticker's standard output: %s)", tickerLog, r.Log.LastLine, tickerStdout(r)),
 			"the ticker's own output must go to ticker.log.", before...)
 	case r.Log.Grew():
 		g.set("ticker-log", report.Pass, fmt.Sprintf("%s grew from %d to %d bytes after the hang-up; last line %q", tickerLog, r.Log.AtHangup, r.Log.After, r.Log.LastLine), "")
@@ -361,7 +361,10 @@ func (g *grader) startScript(ctx context.Context, ticker string) {
 }
 
 // tickersLine is true when the log's last line is one the lab's ticker
-// writes ("tick N pid P") for one of the ticker processes of the run.
+// writes ("tick N pid P") for one of the ticker processes of the run, and
+// that process's standard output is the log itself: a line in the ticker's
+// format, even with its pid, written by another program while the ticker
+// writes elsewhere is not the ticker's.
 func tickersLine(r compare.ScriptResult) bool {
 	var n, pid int
 	if _, err := fmt.Sscanf(r.Log.LastLine, "tick %d pid %d", &n, &pid); err != nil {
@@ -369,10 +372,19 @@ func tickersLine(r compare.ScriptResult) bool {
 	}
 	for _, p := range r.Programs {
 		if p.PID == pid {
-			return true
+			return p.Stdio[1] == labDir+"/"+tickerLog
 		}
 	}
 	return false
+}
+
+// tickerStdout lists where the tickers' standard output went.
+func tickerStdout(r compare.ScriptResult) string {
+	var out []string
+	for _, p := range r.Programs {
+		out = append(out, fmt.Sprintf("pid %d → %s", p.PID, p.Stdio[1]))
+	}
+	return strings.Join(out, ", ")
 }
 
 func before0(before []string, pid int) string {

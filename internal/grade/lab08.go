@@ -230,6 +230,45 @@ func (g *grader) crontab(ctx context.Context, prog string, runs func() int) {
 	}
 }
 
+// cronBoot puts back, as the image has them, the paths of the disk from
+// which anything could run at boot (units and drop-ins, timer stamps,
+// crontabs, programs in /usr/local/bin but the task) and the journal's
+// directory. It runs before systemd starts, when nothing of the submission
+// runs: the task has run as root (oneshot-run) and could have left a unit,
+// a drop-in for cron.service, a rewritten crontab or a forged journal there.
+const cronBoot = `set -e
+skel=/usr/lib/daemonlab/skel
+/usr/bin/find /usr/local/bin -mindepth 1 -maxdepth 1 ! -name "$1" -exec /bin/rm -rf -- {} +
+/usr/bin/find /etc/systemd/system -mindepth 1 -maxdepth 1 -exec /bin/rm -rf -- {} +
+/bin/cp -a $skel/etc/systemd/system/. /etc/systemd/system/
+for p in /var/spool /var/lib/systemd /var/log/journal; do
+	/bin/rm -rf -- $p
+	/bin/cp -a $skel$p $p
+done
+`
+
+// cronOnly readies the disk for the boot that judges cron-reboot: only cron
+// can run the task then (see cronBoot), from root's crontab as handed in.
+func (g *grader) cronOnly(ctx context.Context) error {
+	res, err := g.exec(ctx, 30*time.Second, "/bin/sh", "-c", cronBoot, "sh", g.lab.Binary)
+	if err == nil && res.ExitCode != 0 {
+		err = fmt.Errorf("exit %d: %s", res.ExitCode, capture.Compact(res.Output))
+	}
+	if err != nil {
+		return err
+	}
+	data, err := g.sub.ReadFile("crontab", maxUnit)
+	if err != nil {
+		return err
+	}
+	for _, in := range g.lab.Install {
+		if in.File == "crontab" {
+			return g.c.WriteFile(ctx, in.To, data, int64(in.Mode))
+		}
+	}
+	return fmt.Errorf("lab %s installs no crontab", g.lab.ID)
+}
+
 func showUnit(g *grader, ctx context.Context, unit string) map[string]string {
 	res, err := g.sys(ctx, 10*time.Second, "show", unit, "-p", "MainPID")
 	if err != nil {
@@ -273,7 +312,7 @@ func cronFieldsProblem(f []string) string {
 // rebooted (then judged).
 func (g *grader) rebootForCron(ctx context.Context, prog string, before int, runs func() int) (cmd string, ran bool, cronLog []string, ok bool) {
 	t := time.Now()
-	err := g.c.Reboot(ctx)
+	err := g.c.RebootWith(ctx, g.cronOnly)
 	g.record("reboot", time.Since(t))
 	if err != nil {
 		g.errors = append(g.errors, "reboot: "+err.Error())
@@ -284,7 +323,10 @@ func (g *grader) rebootForCron(ctx context.Context, prog string, before int, run
 	// cron's lines are found by their identifier, not by unit: a job that
 	// ends at once is often gone before journald reads its cgroup, and its
 	// lines then carry no unit (seen on a loaded machine). A line another
-	// unit sent does not count.
+	// unit sent does not count. A line with no unit is trusted because of
+	// cronOnly: at this boot nothing of the submission runs but what cron
+	// runs (no unit, drop-in or timer of its own), so a forged "CMD (" line
+	// could only come from a job cron really ran.
 	ran = unitPolling.For(ctx, 15*time.Second, func() bool {
 		cronMain := strconv.Itoa(mainPID(showUnit(g, ctx, "cron.service")))
 		entries, err := g.readJournal(ctx, "", "-t", "cron", "-t", "CRON")

@@ -1,0 +1,73 @@
+package grade
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The attacks of a hostile student on the newer labs (00, 06–09), each
+// graded in a real container: the submission scores exactly its honest
+// score. What was tried and found to hold is listed in containers/README.md
+// ("Trust model") and in each lab's README ("Limits of the grader").
+
+// TestHostileLab00: start.sh runs as root next to the grader's ticker.
+func TestHostileLab00(t *testing.T) {
+	requireEngine(t)
+	ref := handIn{files: map[string]string{"predict.json": "labs/00-background/reference/predict.json"}}
+	runMatrix(t, "00", []mutation{
+		// The ticker writes to /dev/null; a second program writes lines
+		// in the ticker's format, with the real ticker's pid, to ticker.log.
+		{"tick lines forged with the ticker's pid", ref.with(nil, map[string]string{"start.sh": `#!/bin/sh
+cd "$(dirname "$0")" || exit 1
+setsid -f ./ticker </dev/null >/dev/null 2>&1
+setsid -f sh -c 'n=0; while :; do
+  for p in /proc/[0-9]*; do [ "$(readlink $p/exe)" = /lab/ticker ] && pid=${p#/proc/}; done
+  n=$((n+1)); [ -n "$pid" ] && echo "tick $n pid $pid" >> ticker.log; sleep 0.2
+done' </dev/null >/dev/null 2>&1
+`}), []string{"ticker-log"}},
+	})
+}
+
+// hostileMytask is lab 08's reference task with code that runs first, as
+// root, at every run.
+func hostileMytask(t *testing.T, prelude string) string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(repoRoot, lab08+"mytask.c"))
+	require.NoError(t, err)
+	return "#include <stdlib.h>\n__attribute__((constructor)) static void hostile(void) {\n" + shell(prelude) + "\n}\n" + string(src)
+}
+
+// TestHostileLab08: the task runs as root at each oneshot run and leaves
+// things on the disk, which a reboot keeps.
+func TestHostileLab08(t *testing.T) {
+	requireEngine(t)
+	// cron ignores this crontab (a line with four time fields): nothing of
+	// it runs at boot.
+	ignored := lab08ref.with(map[string]string{"crontab": lab08 + "broken/four-fields.crontab"}, nil)
+	forge := `logger -t CRON "(root) CMD (/usr/local/bin/mytask)"; /usr/local/bin/mytask`
+	runMatrix(t, "08", []mutation{
+		// A drop-in for cron.service: its ExecStartPre= logs cron's CMD
+		// line from cron's own unit and runs the task at boot.
+		{"a cron.service drop-in forges cron's CMD line", ignored.with(nil, map[string]string{"mytask.c": hostileMytask(t,
+			"mkdir -p /etc/systemd/system/cron.service.d && printf '[Service]\\nExecStartPre=/bin/sh -c %s\\n' "+strings.ReplaceAll(shellQuote(shellQuote(forge)), "%", "%%")+" > /etc/systemd/system/cron.service.d/x.conf")}),
+			[]string{"crontab", "cron-reboot"}},
+		// A unit of its own, started at boot, sends the line and exits at
+		// once: journald records no unit for it.
+		{"a boot unit forges cron's CMD line", ignored.with(nil, map[string]string{"mytask.c": hostileMytask(t,
+			"mkdir -p /etc/systemd/system/multi-user.target.wants && printf '[Service]\\nType=oneshot\\nExecStart=/bin/sh -c %s\\n' "+strings.ReplaceAll(shellQuote(shellQuote(forge)), "%", "%%")+" > /etc/systemd/system/x.service && ln -sf ../x.service /etc/systemd/system/multi-user.target.wants/x.service")}),
+			[]string{"crontab", "cron-reboot"}},
+		// Root's crontab rewritten on the disk: cron runs the good one.
+		{"the installed crontab replaced", ignored.with(nil, map[string]string{"mytask.c": hostileMytask(t,
+			"printf '@reboot /usr/local/bin/mytask\\n' > /var/spool/cron/crontabs/root")}),
+			[]string{"crontab", "cron-reboot"}},
+	})
+}
+
+// shellQuote quotes s for sh in single quotes.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
