@@ -483,6 +483,13 @@ func TestReboot(t *testing.T) {
 	run(t, c, 10*time.Second, "systemctl", "enable", "atboot.service")
 	run(t, c, 10*time.Second, "/bin/sh", "-c", "echo kept > /root/note; chown nobody:nogroup /root/note; chmod 0600 /root/note; touch /tmp/ram /run/ram; sleep 1000 & echo $! > /var/lib/sleeper")
 	pid1 := run(t, c, 10*time.Second, "stat", "-c", "%Z", "/proc/1").Output
+	// Tools a submission drops in /usr/local/bin are kept on the disk; the
+	// boot script, PID 1 before systemd, must not run them.
+	for _, tool := range []string{"sleep", "cat", "rm", "cp", "systemd"} {
+		if err := c.WriteFile(ctx, "/usr/local/bin/"+tool, []byte("#!/bin/sh\necho $0 >> /var/lib/pwned\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	begin := time.Now()
 	if err := c.Reboot(ctx); err != nil {
@@ -494,6 +501,7 @@ func TestReboot(t *testing.T) {
 	}
 	assert.NotEqual(t, pid1, run(t, c, 10*time.Second, "stat", "-c", "%Z", "/proc/1").Output, "PID 1 is a new process")
 	assert.Equal(t, "kept\n", run(t, c, 10*time.Second, "cat", "/root/note").Output)
+	assert.Equal(t, 1, run(t, c, 10*time.Second, "test", "-e", "/var/lib/pwned").ExitCode, "the boot ran none of the submission's tools")
 	assert.Equal(t, "nobody 600\n", run(t, c, 10*time.Second, "stat", "-c", "%U %a", "/root/note").Output)
 	assert.Equal(t, 1, run(t, c, 10*time.Second, "test", "-e", "/tmp/ram").ExitCode, "/tmp is RAM")
 	assert.Equal(t, 1, run(t, c, 10*time.Second, "test", "-e", "/run/ram").ExitCode, "/run is RAM")

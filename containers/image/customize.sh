@@ -66,22 +66,26 @@ cat > "$root/usr/lib/daemonlab/boot" <<'BOOT'
 # container (DAEMONLAB_BOOT_GATE set) first waits, at most a minute, for the
 # grader to write its gate file: "fresh" at the first boot, "restored" on a
 # reboot once the grader has put the disk back (containers/reboot.go).
+# Every tool by absolute path, and a PATH without /usr/local: after a
+# reboot the writable paths (/usr/local/bin among them) hold what the
+# submission left there.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 state=fresh
 if [ -n "${DAEMONLAB_BOOT_GATE:-}" ]; then
     i=0
     while [ ! -s /run/daemonlab-boot ] && [ "$i" -lt 600 ]; do
-        sleep 0.1
+        /usr/bin/sleep 0.1
         i=$((i + 1))
     done
-    state=$(cat /run/daemonlab-boot 2>/dev/null || echo fresh)
-    rm -f /run/daemonlab-boot
+    read -r state < /run/daemonlab-boot 2>/dev/null || state=fresh
+    /usr/bin/rm -f /run/daemonlab-boot
 fi
 unset DAEMONLAB_BOOT_GATE
 # Fill each writable (tmpfs) path from the image's copy; read-only ones
 # refuse quietly. A restored disk already holds what it held.
 if [ "$state" != restored ]; then
     while read -r p; do
-        cp -a "/usr/lib/daemonlab/skel$p/." "$p/" 2>/dev/null || true
+        /usr/bin/cp -a "/usr/lib/daemonlab/skel$p/." "$p/" 2>/dev/null || true
     done < /usr/lib/daemonlab/skel.list
 fi
 exec /lib/systemd/systemd "$@"
