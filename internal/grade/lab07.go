@@ -383,7 +383,7 @@ func (g *grader) sysvService(ctx context.Context, name, script string, settled f
 	unit := name + ".service"
 	var bad, good []string
 	state := func() map[string]string {
-		res, err := g.sys(ctx, 10*time.Second, "show", unit, "-p", "ActiveState", "-p", "LoadState", "-p", "SourcePath")
+		res, err := g.sys(ctx, 10*time.Second, "show", unit, "-p", "ActiveState", "-p", "LoadState", "-p", "SourcePath", "-p", "FragmentPath", "-p", "DropInPaths")
 		if err != nil {
 			return map[string]string{"ActiveState": "unknown (" + err.Error() + ")"}
 		}
@@ -411,6 +411,11 @@ func (g *grader) sysvService(ctx context.Context, name, script string, settled f
 			bad = append(bad, fmt.Sprintf("%s start: the daemon runs (pid %d), but systemd says %s is %s", w.name, ps[0].PID, unit, st["ActiveState"]))
 		case !strings.Contains(ps[0].Cgroup, "/"+unit):
 			bad = append(bad, fmt.Sprintf("%s start: pid %d runs outside %s (cgroup %s): systemd does not know it", w.name, ps[0].PID, unit, capture.Compact(ps[0].Cgroup)))
+		case st["SourcePath"] != "/etc/init.d/"+name || strings.TrimSpace(st["DropInPaths"]) != "":
+			// The unit must be the one systemd generates from the script:
+			// a unit file or drop-in of one's own replaces the script.
+			bad = append(bad, fmt.Sprintf("%s start: %s is not the unit generated from /etc/init.d/%s (SourcePath=%s, FragmentPath=%s, DropInPaths=%s)",
+				w.name, unit, name, st["SourcePath"], capture.Compact(st["FragmentPath"]), capture.Compact(st["DropInPaths"])))
 		default:
 			good = append(good, fmt.Sprintf("%s start: %s active, pid %d in its cgroup", w.name, unit, ps[0].PID))
 		}

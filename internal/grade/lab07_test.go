@@ -27,5 +27,7 @@ func TestLab07Matrix(t *testing.T) {
 		{"stop not idempotent", init07("stop-not-idempotent.init"), []string{"sysv-stop"}},
 		{"unknown action exits 1", init07("usage-exit-1.init"), []string{"sysv-usage"}},
 		{"no /lib/lsb/init-functions", init07("no-init-functions.init"), []string{"sysv-service"}},
+		// hostile too: systemd's unit is no longer the one made from the script
+		{"a unit of its own", init07("own-unit.init"), []string{"sysv-service"}},
 	})
 }
