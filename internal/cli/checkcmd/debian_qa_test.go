@@ -1,0 +1,63 @@
+package checkcmd
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// redisArgs daemonises redis-server on a free loopback port with its pid
+// file and working directory in dir, saving nothing.
+func redisArgs(t *testing.T, dir string) []string {
+	return []string{"--daemonize", "yes", "--pidfile", filepath.Join(dir, "redis.pid"),
+		"--port", strconv.Itoa(freePort(t)), "--bind", "127.0.0.1", "--dir", dir, "--save", ""}
+}
+
+// redis-server sets its process title over the memory /proc/PID/environ
+// shows (NUL bytes only): the environment it was started with cannot be
+// read any more, so the env check cannot say "none from a login session"
+// (attach) or "canary absent" (launch).
+func TestProcessTitleOverTheEnvironmentIsUnknown(t *testing.T) {
+	needDebian(t, "redis-server")
+	t.Run("attach", func(t *testing.T) {
+		_, pid := startDaemon(t,
+			func(dir string) string {
+				return fmt.Sprintf("OLDPWD=/home/student /usr/bin/redis-server %s", shellWords(redisArgs(t, dir)))
+			},
+			func(dir string) string { return filepath.Join(dir, "redis.pid") })
+		out, stderr, _ := runCLI(t, "--pid", strconv.Itoa(pid), "--format", "json")
+		r := parse(t, out)
+		require.NotEmpty(t, r.Checks, stderr)
+		assert.Equal(t, "unknown", r.status("env"), r.String())
+		assert.Contains(t, r.observed("env"), "process title")
+	})
+	t.Run("launch", func(t *testing.T) {
+		dir, err := os.MkdirTemp("", token+"-")
+		require.NoError(t, err)
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		out, stderr, _ := runBin(t, dir, time.Minute, append([]string{"/usr/bin/redis-server", "--pidfile", filepath.Join(dir, "redis.pid"), "--no-probes", "--format", "json", "--"}, redisArgs(t, dir)...)...)
+		r := parse(t, out)
+		require.NotEmpty(t, r.Checks, stderr)
+		assert.Equal(t, "unknown", r.status("env"), r.String())
+		assert.Contains(t, r.observed("env"), "DAEMONLAB_CANARY is not there")
+		assert.Empty(t, leakedIn(dir))
+	})
+}
+
+// shellWords quotes words for sh -c.
+func shellWords(words []string) string {
+	out := ""
+	for i, w := range words {
+		if i > 0 {
+			out += " "
+		}
+		out += strconv.Quote(w)
+	}
+	return out
+}
