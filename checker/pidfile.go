@@ -23,6 +23,7 @@ type PIDFile struct {
 	PID    int // 0 when Raw does not parse
 	Mode   os.FileMode
 	UID    uint32
+	GID    uint32
 	Dev    uint64
 	Ino    uint64
 }
@@ -101,7 +102,7 @@ func statPIDFile(path, how string) PIDFile {
 			// its lock in /proc/locks
 			var st unix.Stat_t
 			if unix.Stat(path, &st) == nil {
-				pf.Mode, pf.UID, pf.Dev, pf.Ino = os.FileMode(st.Mode&0777), st.Uid, st.Dev, st.Ino
+				pf.Mode, pf.UID, pf.GID, pf.Dev, pf.Ino = os.FileMode(st.Mode&0777), st.Uid, st.Gid, st.Dev, st.Ino
 			}
 		}
 		return pf
@@ -114,7 +115,7 @@ func statPIDFile(path, how string) PIDFile {
 		if st.Mode&unix.S_IFMT != unix.S_IFREG {
 			pf.Mode |= os.ModeIrregular
 		}
-		pf.UID, pf.Dev, pf.Ino = st.Uid, st.Dev, st.Ino
+		pf.UID, pf.GID, pf.Dev, pf.Ino = st.Uid, st.Gid, st.Dev, st.Ino
 	}
 	return pf
 }

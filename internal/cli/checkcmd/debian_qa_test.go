@@ -61,3 +61,26 @@ func shellWords(words []string) string {
 	}
 	return out
 }
+
+// memcached -u nobody writes its pid file after dropping privileges, by a
+// temporary file renamed over the pid file. A crash leaves nobody's pid
+// file behind, which the next start replaces; the stale pid file the probe
+// plants must be the same, or the start fails for a reason of the probe's
+// making (in a sticky directory such as /tmp, nobody cannot rename over a
+// file of root's). SIGTERM first: memcached removes its pid file as it
+// exits, so the probe creates the stale one.
+func TestStalePIDFileKeepsTheDaemonsOwner(t *testing.T) {
+	needDebian(t, "memcached")
+	dir, err := os.MkdirTemp("", token+"-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o777|os.ModeSticky))
+	pidfile := filepath.Join(dir, "memcached.pid")
+	out, stderr, _ := runBin(t, dir, time.Minute, "/usr/bin/memcached", "--pidfile", pidfile, "--probe", "sigterm,stale-pidfile", "--format", "json", "--",
+		"-d", "-u", "nobody", "-P", pidfile, "-l", "127.0.0.1", "-p", strconv.Itoa(freePort(t)))
+	r := parse(t, out)
+	require.NotEmpty(t, r.Checks, stderr)
+	assert.Equal(t, "pass", r.status("pidfile"), r.String())
+	assert.Equal(t, "pass", r.status("stale-pidfile"), r.String())
+	assert.Empty(t, leakedIn(dir))
+}

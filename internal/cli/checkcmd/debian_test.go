@@ -34,6 +34,7 @@ var debianPackages = map[string]string{ // package → a file it installs
 	"openbsd-inetd": "/usr/sbin/inetd",
 	"at":            "/usr/sbin/atd",
 	"redis-server":  "/usr/bin/redis-server",
+	"memcached":     "/usr/bin/memcached",
 }
 
 var installMu sync.Mutex
