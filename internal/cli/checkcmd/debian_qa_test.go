@@ -84,3 +84,22 @@ func TestStalePIDFileKeepsTheDaemonsOwner(t *testing.T) {
 	assert.Equal(t, "pass", r.status("stale-pidfile"), r.String())
 	assert.Empty(t, leakedIn(dir))
 }
+
+// memcached -d ignores SIGHUP itself before it daemonises. Launch mode
+// left SIGHUP at its default, so the report must not blame nohup.
+func TestSIGHUPIgnoredByTheDaemonItself(t *testing.T) {
+	needDebian(t, "memcached")
+	dir, err := os.MkdirTemp("", token+"-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
+	pidfile := filepath.Join(dir, "memcached.pid")
+	out, stderr, _ := runBin(t, dir, time.Minute, "/usr/bin/memcached", "--pidfile", pidfile, "--no-probes", "--format", "json", "--",
+		"-d", "-u", "root", "-P", pidfile, "-l", "127.0.0.1", "-p", strconv.Itoa(freePort(t)))
+	r := parse(t, out)
+	require.NotEmpty(t, r.Checks, stderr)
+	assert.Equal(t, "warn", r.status("sigdisp"), r.String())
+	assert.Contains(t, r.observed("sigdisp"), "SIGHUP is ignored by the daemon itself")
+	assert.NotContains(t, r.observed("sigdisp"), "nohup")
+	assert.Empty(t, leakedIn(dir))
+}
