@@ -89,7 +89,37 @@ func readPIDFile(fs procfs.FS, given string, s *Snapshot) PIDFile {
 			}
 		}
 	}
-	return stale
+	if stale.Path != "" {
+		return stale
+	}
+	return findUnderRun(names, s.PID)
+}
+
+// findUnderRun looks for NAME.pid or pid in the directories of /run (a
+// daemon's own: /run/redis/redis-server.pid, /run/chrony/chronyd.pid,
+// /run/dbus/pid) and takes one only when it names this very process: a
+// file there naming another pid may be anybody's. One directory listing,
+// and only when the usual places found nothing.
+func findUnderRun(names []string, pid int) PIDFile {
+	entries, err := os.ReadDir("/run")
+	if err != nil {
+		return PIDFile{}
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		for _, base := range append(names[:len(names):len(names)], "pid") {
+			cand := filepath.Join("/run", e.Name(), base)
+			if base != "pid" {
+				cand += ".pid"
+			}
+			if pf := statPIDFile(cand, "found at "+cand); pf.Exists && pf.PID == pid {
+				return pf
+			}
+		}
+	}
+	return PIDFile{}
 }
 
 func statPIDFile(path, how string) PIDFile {

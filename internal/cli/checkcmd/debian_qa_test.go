@@ -103,3 +103,26 @@ func TestSIGHUPIgnoredByTheDaemonItself(t *testing.T) {
 	assert.NotContains(t, r.observed("sigdisp"), "nohup")
 	assert.Empty(t, leakedIn(dir))
 }
+
+// redis-server as Debian runs it keeps its pid file in a directory of its
+// own under /run (/run/redis/redis-server.pid), as chronyd and dbus-daemon
+// do: found there because it names the process.
+func TestPIDFileInADirectoryOfRun(t *testing.T) {
+	needDebian(t, "redis-server")
+	run, err := os.MkdirTemp("/run", token+"-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(run) })
+	pidfile := filepath.Join(run, "redis-server.pid")
+	_, pid := startDaemon(t,
+		func(dir string) string {
+			args := redisArgs(t, dir)
+			args[3] = pidfile // --pidfile
+			return "/usr/bin/redis-server " + shellWords(args)
+		},
+		func(string) string { return pidfile })
+	out, stderr, _ := runCLI(t, "--pid", strconv.Itoa(pid), "--format", "json")
+	r := parse(t, out)
+	require.NotEmpty(t, r.Checks, stderr)
+	assert.Equal(t, "pass", r.status("pidfile"), r.String())
+	assert.Contains(t, r.observed("pidfile"), "found at "+pidfile)
+}
