@@ -21,7 +21,7 @@ func (j *judgement) noPIDFile(expected string) outcome {
 		o.status, o.observed = report.Skip, fmt.Sprintf("no pid file found; systemd tracks the main pid of %s", j.s.Unit)
 	default:
 		o.status = report.Warn
-		o.observed = fmt.Sprintf("no pid file found (open *.pid descriptors, /run/%s.pid, /run/%s/...); name it with --pidfile", j.s.Stat.Comm, j.s.Stat.Comm)
+		o.observed = fmt.Sprintf("no pid file found (open *.pid descriptors, /run/%s.pid, /run/%s/..., /run/*/%s.pid naming it); name it with --pidfile", j.s.Stat.Comm, j.s.Stat.Comm, j.s.Stat.Comm)
 		o.hint = "a classic daemon writes /run/NAME.pid so init scripts can find it."
 	}
 	return o

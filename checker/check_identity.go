@@ -217,6 +217,9 @@ func (j *judgement) env() outcome {
 			}
 			return o
 		}
+		if s.EnvRewritten != "" {
+			return rewrittenEnv(o, s.EnvRewritten, pl.Canary+" is not there")
+		}
 		o.status, o.observed = report.Pass, fmt.Sprintf("canary absent; %d variables at exec time", len(names))
 		return o
 	}
@@ -231,7 +234,19 @@ func (j *judgement) env() outcome {
 		o.observed = fmt.Sprintf("carries login-session variables: %s", strings.Join(found, ", "))
 		return o
 	}
+	if s.EnvRewritten != "" {
+		return rewrittenEnv(o, s.EnvRewritten, "no login-session variable is there")
+	}
 	o.status, o.observed = report.Pass, fmt.Sprintf("%d variables at exec time, none from a login session", len(names))
+	return o
+}
+
+// rewrittenEnv is the verdict when the process wrote over the memory
+// /proc/PID/environ shows (its process title): what is absent from it
+// proves nothing, so the check cannot be judged.
+func rewrittenEnv(o outcome, rewritten, absent string) outcome {
+	o.status = report.Unknown
+	o.observed = fmt.Sprintf("%s in /proc/PID/environ, but the process wrote over that memory, as programs that set their process title do (it holds %s): the exec-time environment can no longer be read", absent, rewritten)
 	return o
 }
 

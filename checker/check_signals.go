@@ -137,7 +137,13 @@ func (j *judgement) sigdisp() outcome {
 	}
 	if ign.Has(syscall.SIGHUP) && j.profile.SIGHUP == "any" {
 		o.status = report.Warn
-		o.observed = "SIGHUP is ignored (as nohup leaves it): the daemon can never be told to reload (" + o.observed + ")"
+		who := "(as nohup leaves it)"
+		if j.planted != nil {
+			// launch mode knows what it left ignored, and SIGHUP was not
+			// (a planted one is judged above)
+			who = "by the daemon itself (launch mode left it at its default)"
+		}
+		o.observed = "SIGHUP is ignored " + who + ": the daemon can never be told to reload (" + o.observed + ")"
 		o.hint = "reset SIGHUP to SIG_DFL at start, then install a handler that re-reads the configuration (or say in the lab that SIGHUP is ignored on purpose)."
 		return o
 	}

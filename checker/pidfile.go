@@ -23,6 +23,7 @@ type PIDFile struct {
 	PID    int // 0 when Raw does not parse
 	Mode   os.FileMode
 	UID    uint32
+	GID    uint32
 	Dev    uint64
 	Ino    uint64
 }
@@ -88,7 +89,37 @@ func readPIDFile(fs procfs.FS, given string, s *Snapshot) PIDFile {
 			}
 		}
 	}
-	return stale
+	if stale.Path != "" {
+		return stale
+	}
+	return findUnderRun(names, s.PID)
+}
+
+// findUnderRun looks for NAME.pid or pid in the directories of /run (a
+// daemon's own: /run/redis/redis-server.pid, /run/chrony/chronyd.pid,
+// /run/dbus/pid) and takes one only when it names this very process: a
+// file there naming another pid may be anybody's. One directory listing,
+// and only when the usual places found nothing.
+func findUnderRun(names []string, pid int) PIDFile {
+	entries, err := os.ReadDir("/run")
+	if err != nil {
+		return PIDFile{}
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		for _, base := range append(names[:len(names):len(names)], "pid") {
+			cand := filepath.Join("/run", e.Name(), base)
+			if base != "pid" {
+				cand += ".pid"
+			}
+			if pf := statPIDFile(cand, "found at "+cand); pf.Exists && pf.PID == pid {
+				return pf
+			}
+		}
+	}
+	return PIDFile{}
 }
 
 func statPIDFile(path, how string) PIDFile {
@@ -101,7 +132,7 @@ func statPIDFile(path, how string) PIDFile {
 			// its lock in /proc/locks
 			var st unix.Stat_t
 			if unix.Stat(path, &st) == nil {
-				pf.Mode, pf.UID, pf.Dev, pf.Ino = os.FileMode(st.Mode&0777), st.Uid, st.Dev, st.Ino
+				pf.Mode, pf.UID, pf.GID, pf.Dev, pf.Ino = os.FileMode(st.Mode&0777), st.Uid, st.Gid, st.Dev, st.Ino
 			}
 		}
 		return pf
@@ -114,7 +145,7 @@ func statPIDFile(path, how string) PIDFile {
 		if st.Mode&unix.S_IFMT != unix.S_IFREG {
 			pf.Mode |= os.ModeIrregular
 		}
-		pf.UID, pf.Dev, pf.Ino = st.Uid, st.Dev, st.Ino
+		pf.UID, pf.GID, pf.Dev, pf.Ino = st.Uid, st.Gid, st.Dev, st.Ino
 	}
 	return pf
 }

@@ -33,6 +33,11 @@ type Snapshot struct {
 
 	Environ []string
 	EnvErr  error
+	// EnvRewritten is what /proc/PID/environ holds instead of NAME=VALUE
+	// strings when the process wrote over that memory (its process title,
+	// as setproctitle does in nginx, sshd and redis); empty when the area
+	// reads as an environment. Environ then lists what survived.
+	EnvRewritten string
 
 	Tasks    []Task
 	TasksErr error
@@ -137,10 +142,10 @@ func Take(ctx context.Context, pid int, opts Options) (*Snapshot, error) {
 	s.Exe, s.ExeErr = gp.ExeWithContext(gctx)
 	s.Cmdline, _ = gp.CmdlineSliceWithContext(gctx)
 	s.Cwd, s.CwdErr = gp.CwdWithContext(gctx)
-	if env, err := gp.EnvironWithContext(gctx); err != nil {
+	if raw, err := fs.ReadFile(pid, "environ"); err != nil {
 		s.EnvErr = err
 	} else {
-		s.Environ = trimEmpty(env)
+		s.Environ, s.EnvRewritten = ParseEnviron(raw)
 	}
 	if ms, err := gp.CreateTimeWithContext(gctx); err == nil {
 		s.Created = time.UnixMilli(ms)
@@ -170,14 +175,43 @@ func Take(ctx context.Context, pid int, opts Options) (*Snapshot, error) {
 	return s, nil
 }
 
-func trimEmpty(list []string) []string {
-	out := list[:0]
-	for _, v := range list {
-		if v != "" {
-			out = append(out, v)
+// ParseEnviron splits the content of /proc/PID/environ into its NAME=VALUE
+// strings. The file shows the memory the environment was copied to at
+// exec, whatever the process did with it since: a program that sets its
+// process title (setproctitle: nginx, sshd, redis, postgres) moves its
+// environment away and writes the title over that memory, so the file
+// holds the end of the title, NUL bytes or blanks. Anything that is not a
+// NAME=VALUE string (a gap, a name with blanks in it) is returned as
+// rewritten, shortened, and only the strings that read as variables are
+// listed.
+func ParseEnviron(raw []byte) (vars []string, rewritten string) {
+	text := strings.TrimSuffix(string(raw), "\x00")
+	if text == "" {
+		return nil, ""
+	}
+	var odd []string
+	for _, kv := range strings.Split(text, "\x00") {
+		name, _, ok := strings.Cut(kv, "=")
+		if ok && name != "" && !strings.ContainsAny(name, " \t\n") {
+			vars = append(vars, kv)
+			continue
+		}
+		if t := strings.TrimSpace(kv); t != "" {
+			odd = append(odd, t)
+		} else if len(odd) == 0 || odd[len(odd)-1] != "" {
+			odd = append(odd, "") // a run of NUL bytes or blanks
 		}
 	}
-	return out
+	if len(odd) == 0 {
+		return vars, ""
+	}
+	rewritten = strings.TrimSpace(strings.Join(odd, " "))
+	if rewritten == "" {
+		rewritten = "only NUL bytes and blanks"
+	} else {
+		rewritten = fmt.Sprintf("%q, the end of its title", truncateString(rewritten, 48))
+	}
+	return vars, rewritten
 }
 
 func readTasks(fs procfs.FS, pid int) ([]Task, error) {

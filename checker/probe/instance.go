@@ -109,7 +109,7 @@ func (l *launchRun) stalePIDFile(old launch.Identity) report.Check {
 	if old.Alive(fs) || fs.Exists(dead) {
 		return check.Result(report.Skip, fmt.Sprintf("pid %d is in use again; cannot fake a stale pid file", dead), "")
 	}
-	if err := os.WriteFile(pf.Path, []byte(fmt.Sprintf("%d\n", dead)), 0o644); err != nil {
+	if err := plantStale(pf, dead); err != nil {
 		return check.Result(report.Error, "could not plant a stale pid file: "+err.Error(), "")
 	}
 	pid, again, err := l.startDaemon(pf.Path)
@@ -130,6 +130,28 @@ func (l *launchRun) stalePIDFile(old launch.Identity) report.Check {
 		return check.Result(report.Fail, fmt.Sprintf("after a stale pid file (dead pid %d) no new daemon took it over (pid file now %q)", dead, strings.TrimSpace(string(raw))), hint)
 	}
 	return check.Result(report.Pass, fmt.Sprintf("started over a stale pid file naming dead pid %d; now pid %d", dead, pid), "")
+}
+
+// plantStale writes a pid file naming dead as the crashed daemon would
+// have left it: with the owner and mode its own pid file had. A daemon
+// that writes its pid file after dropping privileges (memcached -u) must
+// be able to replace it, as it could replace its own; one left by root
+// would stop it for a reason no crash produces.
+func plantStale(pf checker.PIDFile, dead int) error {
+	mode := pf.Mode.Perm()
+	if mode == 0 {
+		mode = 0o644
+	}
+	if err := os.WriteFile(pf.Path, []byte(fmt.Sprintf("%d\n", dead)), mode); err != nil {
+		return err
+	}
+	if err := os.Chmod(pf.Path, mode); err != nil {
+		return err
+	}
+	if os.Geteuid() == 0 && pf.Ino != 0 {
+		return os.Lchown(pf.Path, int(pf.UID), int(pf.GID))
+	}
+	return nil
 }
 
 func readFile(path string) []byte {

@@ -33,6 +33,8 @@ var debianPackages = map[string]string{ // package → a file it installs
 	"apache2":       "/usr/sbin/apache2",
 	"openbsd-inetd": "/usr/sbin/inetd",
 	"at":            "/usr/sbin/atd",
+	"redis-server":  "/usr/bin/redis-server",
+	"memcached":     "/usr/bin/memcached",
 }
 
 var installMu sync.Mutex
