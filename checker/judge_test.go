@@ -254,3 +254,20 @@ func TestJudgeTakesLivenessFromTheSnapshot(t *testing.T) {
 	got = findCheck(t, Judge(s, DefaultProfile(), nil), "pidfile")
 	assert.NotContains(t, got.Observed, "not running")
 }
+
+// TestUnreadableEnvIsAdviceUnlessRequired: a process title written over
+// /proc/PID/environ makes env unknown; as advice (the default) it is not
+// required, so it cannot make a run incomplete; a profile that asks for an
+// exec-clean environment keeps it required.
+func TestUnreadableEnvIsAdviceUnlessRequired(t *testing.T) {
+	s := daemonSnapshot()
+	s.Environ, s.EnvRewritten = nil, "a process title"
+	got := findCheck(t, Judge(s, DefaultProfile(), nil), "env")
+	assert.Equal(t, report.Unknown, got.Status)
+	assert.False(t, got.Required, "advice")
+	strict := DefaultProfile()
+	strict.Env = SevFail
+	got = findCheck(t, Judge(s, strict, nil), "env")
+	assert.Equal(t, report.Unknown, got.Status)
+	assert.True(t, got.Required, "an exec-clean environment asked for")
+}

@@ -158,7 +158,13 @@ func (p Profile) allowsStdio(kind string) bool {
 	return false
 }
 
-func (p Profile) isOptional(id string) bool { return slices.Contains(p.Optional, id) }
+// isOptional: the profile's Optional list, and env unless the profile asks
+// for an exec-clean environment — as advice it can never fail, so its
+// being unreadable (a process title written over /proc/PID/environ) must
+// not make a run incomplete either.
+func (p Profile) isOptional(id string) bool {
+	return slices.Contains(p.Optional, id) || id == "env" && p.Env != SevFail
+}
 func (p Profile) isDisabled(id string) bool { return slices.Contains(p.Disabled, id) }
 
 // IsDisabled reports whether the profile turns check id off.
