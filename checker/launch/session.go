@@ -340,7 +340,18 @@ func (s *Session) WaitExit(ctx context.Context, id Identity) (Exit, bool) {
 			return e, true
 		}
 		if !id.Alive(s.fs) {
-			// Exited, but reaped by someone else (its own parent).
+			// A zombie of ours, or one just reaped: the reaper records its
+			// status a moment later. Otherwise it was reaped by someone
+			// else (its own parent) and its status is not ours to know.
+			select {
+			case <-changed:
+				continue
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+			if e, ok, _ := s.reaper.exit(id.PID); ok {
+				return e, true
+			}
 			return Exit{PID: id.PID, Code: -1}, true
 		}
 		select {

@@ -56,8 +56,13 @@ func SIGHUP(ctx context.Context, t Target, want string, rl Reload, timeout time.
 		if known {
 			how += " (" + e.String() + ")"
 		}
-		return check.Result(report.Fail, "SIGHUP ended the daemon: "+how,
-			"install a SIGHUP handler (sigaction) that sets a flag; re-read the configuration in the main loop. Without one, SIGHUP's default action terminates the process.")
+		hint := "install a SIGHUP handler (sigaction) that sets a flag; re-read the configuration in the main loop. Without one, SIGHUP's default action terminates the process."
+		if known && !e.Signaled {
+			// It exited by itself: a handler ran (sshd re-executes itself
+			// and daemonises again under a new pid).
+			hint = "the daemon handled SIGHUP by exiting: a reload must keep the same process (re-read the configuration in place; a daemon that re-executes itself must keep its pid, not fork again)."
+		}
+		return check.Result(report.Fail, "SIGHUP ended the daemon: "+how, hint)
 	}
 	if !rl.evidence() {
 		return check.Result(report.Pass, fmt.Sprintf("pid %d survived SIGHUP (same start time); no reload evidence configured", t.ID.PID), "")

@@ -138,3 +138,21 @@ func TestLaunchModeMatrix(t *testing.T) {
 		})
 	}
 }
+
+// TestSIGHUPHandledByExiting: a daemon that takes SIGHUP and exits 0 (as
+// sshd re-executes itself and daemonises again under a new pid) fails
+// sighup, with a hint about keeping the process, not about a missing
+// handler.
+func TestSIGHUPHandledByExiting(t *testing.T) {
+	r := launchCheck(t, program{name: "python/broken-hupexit", path: pyRef("broken-py-hupexit.py")})
+	var got report.Check
+	for _, c := range r.Checks {
+		if c.ID == "sighup" {
+			got = c
+		}
+	}
+	assert.Equal(t, report.Fail, got.Status, describe(r))
+	assert.Contains(t, got.Observed, "exit status 0")
+	assert.Contains(t, got.Hint, "handled SIGHUP by exiting")
+	assert.NotContains(t, got.Hint, "default action")
+}

@@ -13,7 +13,7 @@ main loop waits for them with sigwaitinfo() (no handler, no race). In /proc
 that shows as SigBlk = HUP|TERM with the thread sleeping in do_sigtimedwait.
 
 Broken variants are the wrappers broken-py-<mode>.py, which call
-main(break_mode=<mode>); modes: lock, sighup, sigterm, leftover, ready.
+main(break_mode=<mode>); modes: lock, sighup, hupexit, sigterm, leftover, ready.
 Only modules present in python3-minimal are used.
 """
 
@@ -28,7 +28,7 @@ import syslog
 import time
 
 MIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-MODES = ("", "lock", "sighup", "sigterm", "leftover", "ready")
+MODES = ("", "lock", "sighup", "hupexit", "sigterm", "leftover", "ready")
 USAGE = "usage: %s -p PIDFILE [-c CONFIG] [-s STATEFILE] [-u USER] [-n NAME]"
 
 
@@ -167,6 +167,8 @@ class Daemon:
                         pass
                 os.close(self.pid_fd)
                 os._exit(0)
+            if sig == signal.SIGHUP and self.brk == "hupexit":
+                os._exit(0)  # broken "hupexit": SIGHUP handled by exiting
             if sig == signal.SIGHUP:
                 self.reload()
 
