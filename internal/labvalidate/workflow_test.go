@@ -188,7 +188,7 @@ func TestTeacherWorkflow(t *testing.T) {
 	out, _, code = c.run(labsDir, nil, "labs", "validate", mine, "-j", "2")
 	assert.Equal(t, 0, code)
 	assert.Regexp(t, `reference +125/125 .* ok`, out)
-	assert.Regexp(t, `broken/restart-no +85/125 +restart +restart +ok`, out)
+	assert.Regexp(t, `broken/restart-no +85/125 +restart +ok, as declared`, out)
 
 	require.NoError(t, os.WriteFile(filepath.Join(mine, "broken", "restart-no", ExpectFile), []byte("lose: [unit-syntax]\n"), 0o644))
 	out, errOut, code := c.run(labsDir, nil, "labs", "validate", mine, "-j", "2")
