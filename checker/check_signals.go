@@ -87,6 +87,13 @@ func (j *judgement) sigmask() outcome {
 	}
 	threads := fmt.Sprintf("%d thread(s)", len(tasks))
 	switch {
+	case dead&^harmlessBlocked != 0 && s.Stat.State == 'R':
+		// Caught running, not asleep: a daemon that sleeps in sigsuspend
+		// or pselect blocks the signal between two waits only, and the
+		// snapshot may have caught such a moment (right after its
+		// readiness, on a loaded machine).
+		o.status = report.Warn
+		o.observed = fmt.Sprintf("%s blocked in all %s while the daemon was running, not asleep: the mask may be a moment's, between two waits; check again once it sleeps", dead, threads)
 	case dead&^harmlessBlocked != 0:
 		o.status = report.Fail
 		o.observed = fmt.Sprintf("%s blocked in all %s and nothing waits for it: it can never be delivered (inherited?)", dead, threads)

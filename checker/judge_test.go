@@ -131,6 +131,11 @@ func TestStaticChecksOnSnapshots(t *testing.T) {
 		}, planted: planted, id: "sigmask", want: report.Pass, says: ""},
 		{name: "SIGTERM blocked everywhere", mutate: func(s *Snapshot, p *Profile) { s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM) }, id: "sigmask", want: report.Fail, says: "never be delivered"},
 		{name: "SIGTERM blocked everywhere in launch mode is the daemon's doing", mutate: func(s *Snapshot, p *Profile) { s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM) }, planted: planted, id: "sigmask", want: report.Fail, says: "by the daemon itself"},
+		// caught running between two sigsuspend waits: a moment's mask
+		{name: "SIGTERM blocked everywhere while running", mutate: func(s *Snapshot, p *Profile) {
+			s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM)
+			s.Stat.State = 'R'
+		}, planted: planted, id: "sigmask", want: report.Warn, says: "not asleep"},
 		{name: "blocked but consumed by a signalfd", mutate: func(s *Snapshot, p *Profile) {
 			s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM)
 			s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "anon_inode:[signalfd]", HasInfo: true, Info: procfs.FDInfo{HasSigMask: true, SigMask: procfs.SigSetOf(syscall.SIGTERM)}})
