@@ -55,7 +55,9 @@ type Variant struct {
 // Row is the graded result of a variant.
 type Row struct {
 	Variant
-	Lost     []string
+	Lost []string
+	// Said is what the grader observed for each lost check.
+	Said     map[string]string
 	Score    *float64
 	MaxScore *float64
 	Outcome  grade.Outcome
@@ -78,7 +80,11 @@ func (r Row) Mismatch() string {
 	var out []string
 	for _, c := range r.Lost {
 		if !slices.Contains(r.Lose, c) {
-			out = append(out, fmt.Sprintf("check %s lost but not expected", c))
+			msg := fmt.Sprintf("check %s lost but not expected", c)
+			if said := r.Said[c]; said != "" {
+				msg += " (" + said + ")"
+			}
+			out = append(out, msg)
 		}
 	}
 	for _, c := range r.Lose {
@@ -243,6 +249,10 @@ func Validate(ctx context.Context, o Options) ([]Row, error) {
 				for _, c := range r.Checks {
 					if c.Points == nil || c.MaxPoints == nil || *c.Points < *c.MaxPoints {
 						row.Lost = append(row.Lost, c.ID)
+						if row.Said == nil {
+							row.Said = map[string]string{}
+						}
+						row.Said[c.ID] = string(c.Status) + ": " + c.Observed
 					}
 				}
 				sort.Strings(row.Lost)

@@ -93,6 +93,8 @@ func TestMismatchNamesVariantAndCheck(t *testing.T) {
 	r := Row{Variant: Variant{Name: "broken/x", Lose: []string{"unit-syntax"}}, Lost: []string{"restart"}}
 	assert.False(t, r.OK())
 	assert.Equal(t, "check restart lost but not expected; check unit-syntax expected lost but kept", r.Mismatch())
+	r.Said = map[string]string{"restart": "fail: not restarted"}
+	assert.Equal(t, "check restart lost but not expected (fail: not restarted); check unit-syntax expected lost but kept", r.Mismatch())
 	var b bytes.Buffer
 	Matrix(&b, &labs.Spec{ID: "04", Title: "t"}, []Row{r})
 	assert.Contains(t, b.String(), "broken/x")
