@@ -23,34 +23,55 @@ import (
 
 var repoRoot = testutil.RepoRoot()
 
-// terminal collects what the sandbox writes on its pseudo-terminal.
+// terminal collects what the sandbox writes on its pseudo-terminal; each
+// write wakes the waiters.
 type terminal struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	wrote chan struct{} // closed and replaced at each write
 }
 
 func (t *terminal) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.buf.Write(p)
+	n, err := t.buf.Write(p)
+	if t.wrote != nil {
+		close(t.wrote)
+	}
+	t.wrote = make(chan struct{})
+	return n, err
+}
+
+// snapshot is what was written so far and a channel closed at the next write.
+func (t *terminal) snapshot() (string, <-chan struct{}) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.wrote == nil {
+		t.wrote = make(chan struct{})
+	}
+	return t.buf.String(), t.wrote
 }
 
 func (t *terminal) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.buf.String()
+	s, _ := t.snapshot()
+	return s
 }
 
+// waitFor waits until text is on the terminal, at most d.
 func (t *terminal) waitFor(tb testing.TB, text string, d time.Duration) {
 	tb.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if strings.Contains(t.String(), text) {
+	timeout := time.After(d)
+	for {
+		s, next := t.snapshot()
+		if strings.Contains(s, text) {
 			return
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-next:
+		case <-timeout:
+			tb.Fatalf("no %q on the terminal after %s; it shows:\n%s", text, d, t.String())
+		}
 	}
-	tb.Fatalf("no %q on the terminal after %s; it shows:\n%s", text, d, t.String())
 }
 
 func buildPair(t *testing.T) string {
