@@ -1,5 +1,6 @@
 // Package testutil holds what the test suites share: where the repository
-// is, the rule for tests that need a container engine, and the leak scan.
+// is, the rule for tests that need a container engine, the leak scan, and
+// a command run only as far as its options (RunCmd).
 package testutil
 
 import (

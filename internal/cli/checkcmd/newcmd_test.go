@@ -1,11 +1,10 @@
 package checkcmd
 
 import (
-	"context"
 	"testing"
 	"time"
 
-	"github.com/daemonlab/daemonlab/internal/iostreams"
+	"github.com/daemonlab/daemonlab/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -57,12 +56,7 @@ func TestNewCmdCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ios, _, _, _ := iostreams.Test()
-			var got *Options
-			cmd := NewCmdCheck(ios, func(_ context.Context, o *Options) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SilenceErrors, cmd.SilenceUsage = true, true
-			err := cmd.Execute()
+			got, _, err := testutil.RunCmd(NewCmdCheck, tt.args...)
 			if tt.wantErr != "" {
 				require.ErrorContains(t, err, tt.wantErr)
 				assert.Nil(t, got, "runF is not reached")

@@ -1,22 +1,17 @@
 package comparecmd
 
 import (
-	"context"
 	"testing"
 
-	"github.com/daemonlab/daemonlab/internal/iostreams"
+	"github.com/daemonlab/daemonlab/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func parse(t *testing.T, args ...string) (*Options, error) {
 	t.Helper()
-	ios, _, _, _ := iostreams.Test()
-	var got *Options
-	cmd := NewCmdCompare(ios, func(_ context.Context, o *Options) error { got = o; return nil })
-	cmd.SetArgs(args)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	return got, cmd.Execute()
+	got, _, err := testutil.RunCmd(NewCmdCompare, args...)
+	return got, err
 }
 
 // TestNewCmdCompare checks how flags and arguments become options, without

@@ -1,11 +1,10 @@
 package gradecmd
 
 import (
-	"context"
 	"testing"
 
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
-	"github.com/daemonlab/daemonlab/internal/iostreams"
+	"github.com/daemonlab/daemonlab/internal/testutil"
 	"github.com/daemonlab/daemonlab/labs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,12 +12,7 @@ import (
 
 func parse(t *testing.T, args ...string) (*Options, error) {
 	t.Helper()
-	ios, _, _, _ := iostreams.Test()
-	var got *Options
-	cmd := NewCmdGrade(ios, func(_ context.Context, o *Options) error { got = o; return nil })
-	cmd.SetArgs(args)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	err := cmd.Execute()
+	got, _, err := testutil.RunCmd(NewCmdGrade, args...)
 	return got, err
 }
 

@@ -1,10 +1,9 @@
 package labscmd
 
 import (
-	"context"
 	"testing"
 
-	"github.com/daemonlab/daemonlab/internal/iostreams"
+	"github.com/daemonlab/daemonlab/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -18,18 +17,12 @@ func TestNewCmdLabs(t *testing.T) {
 		{args: nil, id: ""},
 		{args: []string{"04"}, id: "04"},
 	} {
-		ios, _, _, _ := iostreams.Test()
-		var got *Options
-		cmd := NewCmdLabs(ios, func(_ context.Context, o *Options) error { got = o; return nil })
-		cmd.SetArgs(tt.args)
-		cmd.SilenceErrors, cmd.SilenceUsage = true, true
-		require.NoError(t, cmd.Execute())
+		got, _, err := testutil.RunCmd(NewCmdLabs, tt.args...)
+		require.NoError(t, err)
 		require.NotNil(t, got)
 		assert.Equal(t, tt.id, got.ID, "%q", tt.args)
 	}
-	ios, _, _, _ := iostreams.Test()
-	cmd := NewCmdLabs(ios, func(context.Context, *Options) error { t.Fatal("runF reached"); return nil })
-	cmd.SetArgs([]string{"04", "05"})
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	assert.Error(t, cmd.Execute(), "one lab at most")
+	got, _, err := testutil.RunCmd(NewCmdLabs, "04", "05")
+	assert.Error(t, err, "one lab at most")
+	assert.Nil(t, got, "runF is not reached")
 }

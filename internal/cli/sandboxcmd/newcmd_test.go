@@ -1,10 +1,9 @@
 package sandboxcmd
 
 import (
-	"context"
 	"testing"
 
-	"github.com/daemonlab/daemonlab/internal/iostreams"
+	"github.com/daemonlab/daemonlab/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -20,12 +19,8 @@ func TestNewCmdSandbox(t *testing.T) {
 		{args: []string{"--lab", "07"}, want: Options{Lab: "07"}},
 		{args: []string{"./mywork", "--image", "img:1"}, want: Options{Dir: "./mywork", Image: "img:1"}},
 	} {
-		ios, _, _, _ := iostreams.Test()
-		var got *Options
-		cmd := NewCmdSandbox(ios, func(_ context.Context, o *Options) error { got = o; return nil })
-		cmd.SetArgs(tt.args)
-		cmd.SilenceErrors, cmd.SilenceUsage = true, true
-		require.NoError(t, cmd.Execute())
+		got, ios, err := testutil.RunCmd(NewCmdSandbox, tt.args...)
+		require.NoError(t, err)
 		require.NotNil(t, got)
 		assert.Same(t, ios, got.IO)
 		got.IO = nil
