@@ -18,6 +18,16 @@ func TestLockCheckOnFakeTrees(t *testing.T) {
 		}
 		return s
 	}
+	// held opens path on the process's fd 3 with a lock of kind (FLOCK,
+	// POSIX, OFDLCK) whose pid is owner, shown in both its fdinfo and
+	// /proc/locks.
+	held := func(kind string, owner int) func(f *fakeProc, path, devino string) {
+		return func(f *fakeProc, path, devino string) {
+			line := fmt.Sprintf("1: %-6s ADVISORY  WRITE %d %s 0 EOF", kind, owner, devino)
+			f.fd(pid, 3, path, fdinfo(devino, line))
+			f.write("locks", line+"\n")
+		}
+	}
 	tests := []struct {
 		name     string
 		setup    func(f *fakeProc, path, devino string)
@@ -25,43 +35,10 @@ func TestLockCheckOnFakeTrees(t *testing.T) {
 		want     report.Status
 		observed string
 	}{
-		{
-			name: "flock taken by a parent that has exited (a real cron does this)",
-			setup: func(f *fakeProc, path, devino string) {
-				line := "1: FLOCK  ADVISORY  WRITE 811 " + devino + " 0 EOF"
-				f.fd(pid, 3, path, fdinfo(devino, line))
-				f.write("locks", line+"\n")
-			},
-			want: report.Pass, observed: "which has exited",
-		},
-		{
-			name: "POSIX lock held by the process",
-			setup: func(f *fakeProc, path, devino string) {
-				line := fmt.Sprintf("1: POSIX  ADVISORY  WRITE %d %s 0 EOF", pid, devino)
-				f.fd(pid, 3, path, fdinfo(devino, line))
-				f.write("locks", line+"\n")
-			},
-			want: report.Pass, observed: "POSIX (fcntl) lock",
-		},
-		{
-			name: "OFD lock, any accepted",
-			setup: func(f *fakeProc, path, devino string) {
-				line := "1: OFDLCK ADVISORY  WRITE -1 " + devino + " 0 EOF"
-				f.fd(pid, 3, path, fdinfo(devino, line))
-				f.write("locks", line+"\n")
-			},
-			want: report.Pass, observed: "OFD lock",
-		},
-		{
-			name: "OFD lock where the lab wants POSIX",
-			lock: "posix",
-			setup: func(f *fakeProc, path, devino string) {
-				line := "1: OFDLCK ADVISORY  WRITE -1 " + devino + " 0 EOF"
-				f.fd(pid, 3, path, fdinfo(devino, line))
-				f.write("locks", line+"\n")
-			},
-			want: report.Fail, observed: "asks for a posix lock",
-		},
+		{name: "flock taken by a parent that has exited (a real cron does this)", setup: held("FLOCK", 811), want: report.Pass, observed: "which has exited"},
+		{name: "POSIX lock held by the process", setup: held("POSIX", pid), want: report.Pass, observed: "POSIX (fcntl) lock"},
+		{name: "OFD lock, any accepted", setup: held("OFDLCK", -1), want: report.Pass, observed: "OFD lock"},
+		{name: "OFD lock where the lab wants POSIX", lock: "posix", setup: held("OFDLCK", -1), want: report.Fail, observed: "asks for a posix lock"},
 		{
 			name: "no fdinfo to ask: /proc/locks names a stale flock pid and the file is open",
 			setup: func(f *fakeProc, path, devino string) {

@@ -95,14 +95,37 @@ type Spec struct {
 // OriginBundled marks the labs embedded in the binary.
 const OriginBundled = "bundled"
 
-// PlanService grades a systemd service: unit, enable, start, Type=,
-// restart, reload, journal, stop, and the running daemon.
-const PlanService = "service"
+// The grading plans: how a lab is graded (lab.yaml's plan:).
+const (
+	// PlanService grades a systemd service: unit, enable, start, Type=,
+	// restart, reload, journal, stop, and the running daemon.
+	PlanService = "service"
 
-// PlanLaunch grades a hand-made daemon (labs 01–03): launch mode of the
-// checker runs inside the lab container and judges the daemon the program
-// leaves behind, then probes it.
-const PlanLaunch = "launch"
+	// PlanLaunch grades a hand-made daemon (labs 01–03): launch mode of the
+	// checker runs inside the lab container and judges the daemon the program
+	// leaves behind, then probes it.
+	PlanLaunch = "launch"
+
+	// PlanSuperdaemon grades lab 06: a stdin/stdout program behind xinetd and
+	// behind a socket unit with Accept=yes.
+	PlanSuperdaemon = "superdaemon"
+
+	// PlanSysv grades lab 07: an LSB init script and its daemon.
+	PlanSysv = "sysv"
+
+	// PlanModern grades lab 09: socket activation (fd 3), Type=notify, the
+	// watchdog and hardening.
+	PlanModern = "modern"
+
+	// PlanBackground grades lab 00: the hand-in start.sh typed into a login
+	// shell on a fresh terminal that is then hung up, and the predictions of
+	// predict.json against what `daemonlab compare` observes.
+	PlanBackground = "background"
+
+	// PlanTimer grades lab 08: a timer and its oneshot service, and root's
+	// crontab with @reboot.
+	PlanTimer = "timer"
+)
 
 // LaunchSpec is how the launch plan starts the program and what it writes
 // first: the grader's own files (a configuration), never the submission's.
@@ -122,26 +145,6 @@ type LaunchFile struct {
 	Path    string `yaml:"path"`
 	Content string `yaml:"content"`
 }
-
-// PlanSuperdaemon grades lab 06: a stdin/stdout program behind xinetd and
-// behind a socket unit with Accept=yes.
-const PlanSuperdaemon = "superdaemon"
-
-// PlanSysv grades lab 07: an LSB init script and its daemon.
-const PlanSysv = "sysv"
-
-// PlanModern grades lab 09: socket activation (fd 3), Type=notify, the
-// watchdog and hardening.
-const PlanModern = "modern"
-
-// PlanBackground grades lab 00: the hand-in start.sh typed into a login
-// shell on a fresh terminal that is then hung up, and the predictions of
-// predict.json against what `daemonlab compare` observes.
-const PlanBackground = "background"
-
-// PlanTimer grades lab 08: a timer and its oneshot service, and root's
-// crontab with @reboot.
-const PlanTimer = "timer"
 
 // InstallFile is one hand-in file and where the grader installs it.
 type InstallFile struct {

@@ -48,19 +48,24 @@ func TestEmbeddedLabsLoadAndValidate(t *testing.T) {
 }
 
 func TestBadSpecs(t *testing.T) {
+	const (
+		lab        = "id: x\ntitle: t\n"
+		host       = lab + "tier: host\n"
+		background = lab + "tier: container\nplan: background\nbinary: t\n"
+	)
 	for name, tt := range map[string]struct{ spec, err string }{
-		"unknown key":       {"id: x\ntitle: t\ntier: host\nchecks: [{id: cwd, points: 1}]\nbogus: 1\n", "bogus"},
-		"unknown check":     {"id: x\ntitle: t\ntier: host\nchecks: [{id: nope, points: 1}]\n", "unknown check"},
-		"no checks":         {"id: x\ntitle: t\ntier: host\n", "no checks"},
-		"bad tier":          {"id: x\ntitle: t\ntier: cloud\nchecks: [{id: cwd}]\n", "tier"},
-		"container no unit": {"id: x\ntitle: t\ntier: container\nbinary: d\nchecks: [{id: cwd}]\n", "unit"},
-		"bad duration":      {"id: x\ntitle: t\ntier: host\ndeadlines: {build: soon}\nchecks: [{id: cwd}]\n", "duration"},
-		"bad umask":         {"id: x\ntitle: t\ntier: host\nprofile: {umask: [\"999\"]}\nchecks: [{id: cwd}]\n", "umask"},
-		"bad session":       {"id: x\ntitle: t\ntier: host\nprofile: {session: sometimes}\nchecks: [{id: cwd}]\n", "session"},
+		"unknown key":       {host + "checks: [{id: cwd, points: 1}]\nbogus: 1\n", "bogus"},
+		"unknown check":     {host + "checks: [{id: nope, points: 1}]\n", "unknown check"},
+		"no checks":         {host, "no checks"},
+		"bad tier":          {lab + "tier: cloud\nchecks: [{id: cwd}]\n", "tier"},
+		"container no unit": {lab + "tier: container\nbinary: d\nchecks: [{id: cwd}]\n", "unit"},
+		"bad duration":      {host + "deadlines: {build: soon}\nchecks: [{id: cwd}]\n", "duration"},
+		"bad umask":         {host + "profile: {umask: [\"999\"]}\nchecks: [{id: cwd}]\n", "umask"},
+		"bad session":       {host + "profile: {session: sometimes}\nchecks: [{id: cwd}]\n", "session"},
 		"not yaml":          {"{{{", "lab.yaml:1:"},
-		"twice":             {"id: x\ntitle: t\ntier: host\nchecks: [{id: cwd}, {id: cwd}]\n", "twice"},
-		"program outside":   {"id: x\ntitle: t\ntier: container\nplan: background\nbinary: t\nprogram_source: ../t.c\nchecks: [{id: cwd}]\n", "lab.yaml:6: lab x: program_source"},
-		"program not C":     {"id: x\ntitle: t\ntier: container\nplan: background\nbinary: t\nprogram_source: t.go\nchecks: [{id: cwd}]\n", "must be a C file"},
+		"twice":             {host + "checks: [{id: cwd}, {id: cwd}]\n", "twice"},
+		"program outside":   {background + "program_source: ../t.c\nchecks: [{id: cwd}]\n", "lab.yaml:6: lab x: program_source"},
+		"program not C":     {background + "program_source: t.go\nchecks: [{id: cwd}]\n", "must be a C file"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse([]byte(tt.spec))

@@ -42,7 +42,7 @@ if docker info >/dev/null 2>&1; then
   bin/daemonlab image build >/dev/null
   # labs 04 and 01: 5 runs each, wall time and tear-down
   mkdir -p "$work/sub04" "$work/sub01"
-  cp reference/labs/04/mydaemon.c reference/labs/04/mydaemon.service "$work/sub04/"
+  cp labs/04-systemd-service/reference/mydaemon.c labs/04-systemd-service/reference/mydaemon.service "$work/sub04/"
   cp reference/c/daemon.c "$work/sub01/mydaemon.c"
   python3 - "$work" <<'PY'
 import json, statistics, subprocess, sys, time

@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 export TESTCONTAINERS_RYUK_DISABLED=true
 sub=$(mktemp -d /tmp/daemonlab-grade-demo.XXXXXX)
 trap 'rm -rf "$sub"' EXIT
-cp reference/labs/04/mydaemon.c reference/labs/04/mydaemon.service "$sub/"
+cp labs/04-systemd-service/reference/mydaemon.c labs/04-systemd-service/reference/mydaemon.service "$sub/"
 bin/daemonlab image build
 bin/daemonlab grade --lab 04 "$sub" --json "$sub/result.json"

@@ -437,25 +437,17 @@ func descendants(fs procfs.FS, root int) []int {
 // producing new ones for a while) and reaps them.
 func killAll(fs procfs.FS, r *reaper, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
-	// One scan of /proc can miss a process that forks and exits while it
-	// runs: only scans 10 ms apart, both empty, with no exit reaped in
-	// between, mean none is left (every orphan of the run is reaped by us).
-	var emptySince time.Time
-	emptyMark := -1
+	var scans EmptyScans
 	for {
 		pids := descendants(fs, os.Getpid())
 		if len(pids) == 0 {
-			mark := r.mark()
-			switch {
-			case mark != emptyMark:
-				emptySince, emptyMark = time.Now(), mark
-			case time.Since(emptySince) >= 10*time.Millisecond:
+			if scans.Empty(r.mark()) {
 				return nil
 			}
 			time.Sleep(2 * time.Millisecond) // the next look
 			continue
 		}
-		emptyMark = -1
+		scans.Busy()
 		for _, pid := range pids {
 			if id, err := IdentityOf(fs, pid); err == nil {
 				_ = id.Signal(fs, syscall.SIGKILL)

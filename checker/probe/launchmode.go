@@ -300,27 +300,17 @@ func (l *launchRun) waitDaemon(first start, pidfile string, timeout time.Duratio
 	defer cancel()
 	sess, fs, exited := l.sess, l.fs, first.exited
 	// Once the launcher has exited, no daemon can appear when nothing of
-	// the run is alive: say so at once. But one scan of /proc misses a
-	// process that forks and exits while it runs (its child is not yet
-	// listed, it is gone when read), so "nothing" must hold in two scans
-	// at least 10 ms apart with no exit reaped in between: every process
-	// of the run that exits after the launcher is orphaned to us, and
-	// reaped by us.
-	var emptySince time.Time
-	emptyMark := -1
+	// the run is alive: say so as soon as that is sure (see EmptyScans).
+	var scans launch.EmptyScans
 	found := 0
 	if probing.Until(ctx, func() bool {
 		procs := sess.Processes()
 		if exited && len(procs) == 0 {
-			mark := sess.Mark()
-			switch {
-			case emptyMark != mark:
-				emptySince, emptyMark = time.Now(), mark
-			case time.Since(emptySince) >= 10*time.Millisecond:
+			if scans.Empty(sess.Mark()) {
 				return true
 			}
 		} else {
-			emptyMark = -1
+			scans.Busy()
 		}
 		if pidfile != "" {
 			if raw, err := os.ReadFile(pidfile); err == nil {

@@ -1,9 +1,6 @@
 package procfs
 
 import (
-	"bufio"
-	"bytes"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -75,15 +72,7 @@ type FDInfo struct {
 // ParseFDInfo parses an fdinfo file.
 func ParseFDInfo(data []byte) (FDInfo, error) {
 	var fi FDInfo
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		key, value, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		value = strings.TrimSpace(value)
-		var err error
+	err := parseKeyValues(data, "fdinfo", func(key, value string) (err error) {
 		switch key {
 		case "pos":
 			fi.Pos, err = strconv.ParseInt(value, 10, 64)
@@ -105,11 +94,9 @@ func ParseFDInfo(data []byte) (FDInfo, error) {
 			fi.SigMask, err = ParseSigSet(value)
 			fi.HasSigMask = err == nil
 		}
-		if err != nil {
-			return fi, fmt.Errorf("fdinfo: %s: %w", key, err)
-		}
-	}
-	return fi, sc.Err()
+		return err
+	})
+	return fi, err
 }
 
 // AccessMode returns "r", "w" or "rw" from the open flags.

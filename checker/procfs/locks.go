@@ -1,8 +1,6 @@
 package procfs
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -79,8 +77,7 @@ func ParseLockLine(line string) (Lock, error) {
 // a new lock class must not blind the checker to the others.
 func ParseLocks(data []byte) []Lock {
 	var out []Lock
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	sc := newScanner(data)
 	for sc.Scan() {
 		if l, err := ParseLockLine(sc.Text()); err == nil {
 			out = append(out, l)

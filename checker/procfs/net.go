@@ -64,12 +64,7 @@ func (p FS) Listeners(pid int) (map[uint64]Listener, error) {
 // state LISTEN (0A), UDP sockets bound to a port and not connected (07).
 func ParseListeners(proto string, data []byte) []Listener {
 	var out []Listener
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) < 10 || !strings.HasSuffix(f[0], ":") {
-			continue
-		}
+	for _, f := range tableRows(data, 10) {
 		state := f[3]
 		if strings.HasPrefix(proto, "tcp") && state != "0A" || strings.HasPrefix(proto, "udp") && state != "07" {
 			continue
@@ -93,13 +88,8 @@ func ParseListeners(proto string, data []byte) []Listener {
 // datagram sockets, with a path or an abstract (@) name.
 func ParseUnixListeners(data []byte) []Listener {
 	var out []Listener
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		// Num RefCount Protocol Flags Type St Inode Path
-		if len(f) < 8 || !strings.HasSuffix(f[0], ":") {
-			continue
-		}
+	// Num RefCount Protocol Flags Type St Inode Path
+	for _, f := range tableRows(data, 8) {
 		flags, err1 := strconv.ParseUint(f[3], 16, 32)
 		typ, err2 := strconv.ParseUint(f[4], 16, 16)
 		ino, err3 := strconv.ParseUint(f[6], 10, 64)
@@ -113,4 +103,18 @@ func ParseUnixListeners(data []byte) []Listener {
 		out = append(out, Listener{Proto: "unix", Path: strings.Join(f[7:], " "), Inode: ino})
 	}
 	return out
+}
+
+// tableRows are the fields of the rows of a /proc/net table that have at
+// least minFields fields: rows start with "N:", the heading does not.
+func tableRows(data []byte, minFields int) [][]string {
+	var rows [][]string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) >= minFields && strings.HasSuffix(f[0], ":") {
+			rows = append(rows, f)
+		}
+	}
+	return rows
 }

@@ -1,8 +1,6 @@
 package procfs
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -39,16 +37,8 @@ type Status struct {
 // are ignored; a malformed value of a known key is an error.
 func ParseStatus(data []byte) (Status, error) {
 	var s Status
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	seenName := false
-	for sc.Scan() {
-		key, value, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		value = strings.TrimSpace(value)
-		var err error
+	err := parseKeyValues(data, "status", func(key, value string) (err error) {
 		switch key {
 		case "Name":
 			s.Name, seenName = value, true
@@ -100,11 +90,9 @@ func ParseStatus(data []byte) (Status, error) {
 		case "NoNewPrivs":
 			s.NoNewPrivs, s.HasNoNewPrivs = value == "1", true
 		}
-		if err != nil {
-			return s, fmt.Errorf("status: %s: %w", key, err)
-		}
-	}
-	if err := sc.Err(); err != nil {
+		return err
+	})
+	if err != nil {
 		return s, err
 	}
 	if !seenName {

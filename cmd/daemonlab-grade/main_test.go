@@ -62,7 +62,7 @@ func TestGradeWithoutEnvironment(t *testing.T) {
 	}
 	sub := t.TempDir()
 	for _, f := range []string{"mydaemon.c", "mydaemon.service"} {
-		data, err := os.ReadFile(filepath.Join(repo, "reference/labs/04", f))
+		data, err := os.ReadFile(filepath.Join(repo, "labs/04-systemd-service/reference", f))
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(sub, f), data, 0o644))
 	}

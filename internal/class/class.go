@@ -92,18 +92,22 @@ var ErrInterrupted = errors.New("interrupted: the results directory holds the su
 // Students lists the submission directories of a class, sorted. Hidden
 // entries, files and symbolic links are not submissions.
 func Students(dir string) ([]string, error) {
+	return visible(dir, os.DirEntry.IsDir)
+}
+
+// visible lists, sorted, the names of the entries of dir that are not
+// hidden (no leading dot) and that keep accepts.
+func visible(dir string, keep func(os.DirEntry) bool) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") || !e.IsDir() {
-			continue
+		if !strings.HasPrefix(e.Name(), ".") && keep(e) {
+			out = append(out, e.Name())
 		}
-		out = append(out, e.Name())
 	}
-	sort.Strings(out)
 	return out, nil
 }
 

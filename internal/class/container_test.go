@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -34,12 +33,12 @@ var variants = []struct {
 	unit     string
 	makefile string
 }{
-	{"reference", "reference/labs/04/mydaemon.c", "reference/labs/04/mydaemon.service", ""},
-	{"restart-no", "reference/labs/04/mydaemon.c", "reference/labs/04/broken/restart-no.service", ""},
-	{"no-install", "reference/labs/04/mydaemon.c", "reference/labs/04/broken/no-install.service", ""},
-	{"relative-exec", "reference/labs/04/mydaemon.c", "reference/labs/04/broken/relative-exec.service", ""},
-	{"syntax-error", "reference/labs/04/mydaemon.c", "reference/labs/04/broken/syntax-error.service", ""},
-	{"forking-as-simple", "reference/c/daemon.c", "reference/labs/04/mydaemon.service", "mydaemon: mydaemon.c\n\tcc -O2 -D_GNU_SOURCE -std=c11 -o mydaemon mydaemon.c\n"},
+	{"reference", "labs/04-systemd-service/reference/mydaemon.c", "labs/04-systemd-service/reference/mydaemon.service", ""},
+	{"restart-no", "labs/04-systemd-service/reference/mydaemon.c", "labs/04-systemd-service/broken/restart-no/mydaemon.service", ""},
+	{"no-install", "labs/04-systemd-service/reference/mydaemon.c", "labs/04-systemd-service/broken/no-install/mydaemon.service", ""},
+	{"relative-exec", "labs/04-systemd-service/reference/mydaemon.c", "labs/04-systemd-service/broken/relative-exec/mydaemon.service", ""},
+	{"syntax-error", "labs/04-systemd-service/reference/mydaemon.c", "labs/04-systemd-service/broken/syntax-error/mydaemon.service", ""},
+	{"forking-as-simple", "reference/c/daemon.c", "labs/04-systemd-service/reference/mydaemon.service", "mydaemon: mydaemon.c\n\tcc -O2 -D_GNU_SOURCE -std=c11 -o mydaemon mydaemon.c\n"},
 }
 
 type realGrader struct {
@@ -52,19 +51,9 @@ type realGrader struct {
 // setupReal builds the checker and finds the image, or skips.
 func setupReal(tb testing.TB) *realGrader {
 	tb.Helper()
-	if testing.Short() {
-		tb.Skip("container test")
-	}
-	os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
-	ctx := context.Background()
-	testutil.RequireEngine(tb, containers.EngineAvailable(ctx))
-	dir := tb.TempDir()
-	checker := filepath.Join(dir, "daemonlab")
-	build := exec.Command("go", "build", "-o", checker, "./cmd/daemonlab")
-	build.Dir, build.Env = repoRoot, append(os.Environ(), "CGO_ENABLED=0")
-	out, err := build.CombinedOutput()
-	require.NoError(tb, err, string(out))
-	image, _, err := containers.EnsureImage(ctx, os.Stderr)
+	testutil.RequireContainers(tb, containers.EngineAvailable)
+	checker := testutil.Build(tb, "daemonlab")
+	image, _, err := containers.EnsureImage(context.Background(), os.Stderr)
 	require.NoError(tb, err)
 	lab, err := labs.Load("04")
 	require.NoError(tb, err)
@@ -85,14 +74,7 @@ func (g *realGrader) grade(ctx context.Context, dir string) (*report.Report, err
 	if err != nil {
 		return nil, err
 	}
-	switch outcome {
-	case grade.Ungradable:
-		r.Outcome = report.OutcomeUngradable
-	case grade.NoInfra:
-		r.Outcome = report.OutcomeNotGradable
-	default:
-		r.Outcome = report.OutcomeGraded
-	}
+	r.Outcome = outcome.ReportOutcome()
 	return r, nil
 }
 

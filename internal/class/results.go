@@ -27,16 +27,12 @@ type Row struct {
 // ReadResults reads every <student>.json grade result in dir, sorted by
 // student. Files that are not grade results (other formats) are ignored.
 func ReadResults(dir string) ([]Row, error) {
-	entries, err := os.ReadDir(dir)
+	names, err := visible(dir, func(e os.DirEntry) bool { return !e.IsDir() && strings.HasSuffix(e.Name(), ".json") })
 	if err != nil {
 		return nil, err
 	}
 	var rows []Row
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".json") {
-			continue
-		}
+	for _, name := range names {
 		path := filepath.Join(dir, name)
 		r, err := readReport(path)
 		if err != nil {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/daemonlab/daemonlab/checker/procfs"
+	"github.com/daemonlab/daemonlab/internal/parallel"
 	"golang.org/x/sys/unix"
 )
 
@@ -142,18 +143,9 @@ func Run(ctx context.Context, program string, args []string, o Options) ([]Row, 
 		}
 	}
 	rows := make([]Row, len(ways))
-	sem := make(chan struct{}, max(o.Jobs, 1))
-	var wg sync.WaitGroup
-	for i, w := range ways {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			rows[i] = tryWay(ctx, w, bash, prog, cmd, o)
-		}()
-	}
-	wg.Wait()
+	parallel.Each(len(ways), o.Jobs, func(i int) {
+		rows[i] = tryWay(ctx, ways[i], bash, prog, cmd, o)
+	})
 	return rows, nil
 }
 

@@ -115,6 +115,11 @@ func TestSplit(t *testing.T) {
 // ParseCommand must be able to fail: each of these is a mistake course.md
 // made or could make.
 func TestParseCommandRejects(t *testing.T) {
+	parse := func(line string) error {
+		argv, err := Split(line)
+		require.NoError(t, err)
+		return ParseCommand(cliTree, argv[1:])
+	}
 	for _, line := range []string{
 		"daemonlab compare --bogus ./mydaemon",
 		"daemonlab sandbox --lab 04 DIR OTHER",
@@ -131,9 +136,7 @@ func TestParseCommandRejects(t *testing.T) {
 		"daemonlab image build now",
 		"daemonlab check --help --bogus",
 	} {
-		argv, err := Split(line)
-		require.NoError(t, err)
-		assert.Error(t, ParseCommand(cliTree, argv[1:]), line)
+		assert.Error(t, parse(line), line)
 	}
 	assert.NoError(t, CheckName(cliTree, []string{"image", "build"}))
 	assert.NoError(t, CheckName(cliTree, []string{"grade"}))
@@ -151,9 +154,7 @@ func TestParseCommandRejects(t *testing.T) {
 		"daemonlab sandbox --lab 07",
 		"daemonlab sandbox DIR",
 	} {
-		argv, err := Split(line)
-		require.NoError(t, err)
-		assert.NoError(t, ParseCommand(cliTree, argv[1:]), line)
+		assert.NoError(t, parse(line), line)
 	}
 }
 

@@ -8,7 +8,6 @@ package grade
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -52,7 +51,7 @@ const (
 )
 
 // ErrBadSubmission marks input errors (no such directory).
-var ErrBadSubmission = errors.New("bad submission")
+var ErrBadSubmission = launchplan.ErrBadSubmission
 
 // Grade runs every step and returns a complete report. It fails (with
 // ErrBadSubmission) only for bad input; everything else is in the report.

@@ -49,10 +49,8 @@ func TestMain(m *testing.M) {
 func run(ctx context.Context, m *testing.M, dir string) int {
 	if engineErr == nil {
 		checkerBin = filepath.Join(dir, "daemonlab")
-		build := exec.Command("go", "build", "-o", checkerBin, "./cmd/daemonlab")
-		build.Dir, build.Env = repoRoot, append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "building daemonlab: %v\n%s", err, out)
+		if err := testutil.BuildCmds(dir, "daemonlab"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		var err error
@@ -149,20 +147,13 @@ func lost(r *report.Report) []string {
 	return out
 }
 
-func explain(r *report.Report) string {
-	s := ""
-	for _, c := range r.Checks {
-		if c.Status != report.Pass {
-			s += fmt.Sprintf("\n  %s %s: %s", c.Status, c.ID, c.Observed)
-		}
-	}
-	return s
-}
+// explain lists the checks of r that did not pass, for a failure message.
+var explain = testutil.NotPassing
 
 const (
-	lab04src  = "reference/labs/04/mydaemon.c"
-	lab04unit = "reference/labs/04/mydaemon.service"
-	lab05unit = "reference/labs/05/mydaemon.service"
+	lab04src  = "labs/04-systemd-service/reference/mydaemon.c"
+	lab04unit = "labs/04-systemd-service/reference/mydaemon.service"
+	lab05unit = "labs/05-forking-service/reference/mydaemon.service"
 	textbook  = "reference/c/daemon.c"
 	cflags    = "mydaemon: mydaemon.c\n\tcc -O2 -D_GNU_SOURCE -std=c11 %s -o mydaemon mydaemon.c\n"
 )
@@ -175,7 +166,7 @@ const (
 
 func TestSyntaxErrorIsReportedWithItsLine(t *testing.T) {
 	requireEngine(t)
-	r, _ := grade(t, "04", sub{source: lab04src, unit: "reference/labs/04/broken/syntax-error.service"}.build(t), nil)
+	r, _ := grade(t, "04", sub{source: lab04src, unit: "labs/04-systemd-service/broken/syntax-error/mydaemon.service"}.build(t), nil)
 	c, ok := r.Find("unit-syntax")
 	require.True(t, ok)
 	assert.Contains(t, c.Observed, "mydaemon.service:2:")
@@ -229,15 +220,7 @@ func TestPathologicalSubmissions(t *testing.T) {
 // exit code 4, and still a complete JSON result that is "not gradable",
 // not a zero.
 func TestNoEngineIsNotGradable(t *testing.T) {
-	// the real pair of binaries: daemonlab hands grade over to daemonlab-grade
-	dir := t.TempDir()
-	for _, name := range []string{"daemonlab", "daemonlab-grade"} {
-		build := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./cmd/"+name)
-		build.Dir, build.Env = repoRoot, append(os.Environ(), "CGO_ENABLED=0")
-		out, err := build.CombinedOutput()
-		require.NoError(t, err, string(out))
-	}
-	bin := filepath.Join(dir, "daemonlab")
+	bin := testutil.BuildCLI(t)
 	result := filepath.Join(t.TempDir(), "result.json")
 	cmd := exec.Command(bin, "grade", "--lab", "04", sub{source: lab04src, unit: lab04unit}.build(t), "--json", result)
 	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix:///nonexistent/docker.sock")

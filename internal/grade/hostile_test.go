@@ -68,7 +68,7 @@ true`
 func TestHostileSubmissions(t *testing.T) {
 	requireEngine(t)
 	secret, token := hostSecret(t)
-	restartNo := readFile(t, "reference/labs/04/broken/restart-no.service")
+	restartNo := readFile(t, "labs/04-systemd-service/broken/restart-no/mydaemon.service")
 	unit := readFile(t, lab04unit)
 	tests := []struct {
 		name    string

@@ -40,18 +40,24 @@ const (
 // lintUnit judges the unit with our own parser first (file:line messages),
 // from the bytes read safely from the submission.
 func (g *grader) lintUnit(data []byte) {
-	var errs, warns []string
-	for _, d := range unitfile.Check(g.lab.Unit, data) {
+	errs, warns := bySeverity(unitfile.Check(g.lab.Unit, data), nil, nil)
+	if len(errs) > 0 {
+		g.set("unit-syntax", report.Fail, errs[0], "fix the unit file; `systemd-analyze verify` shows the same problems.", append(errs, warns...)...)
+	}
+	g.unitWarnings = warns
+}
+
+// bySeverity appends each diagnostic, as text, to errs when it is an
+// error and to warns otherwise, and returns both.
+func bySeverity(ds []unitfile.Diagnostic, errs, warns []string) ([]string, []string) {
+	for _, d := range ds {
 		if d.Severity == unitfile.Error {
 			errs = append(errs, d.String())
 		} else {
 			warns = append(warns, d.String())
 		}
 	}
-	if len(errs) > 0 {
-		g.set("unit-syntax", report.Fail, errs[0], "fix the unit file; `systemd-analyze verify` shows the same problems.", append(errs, warns...)...)
-	}
-	g.unitWarnings = warns
+	return errs, warns
 }
 
 // exec runs a command in the lab container with a deadline.

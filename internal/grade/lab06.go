@@ -235,16 +235,12 @@ func (g *grader) lintUnits(ctx context.Context, units ...string) {
 			errs = append(errs, capture.Compact(err.Error()))
 			continue
 		}
-		for _, d := range unitfile.Check(u, data) {
-			if d.Code == unitfile.CodeMissingInstall && strings.HasSuffix(u, ".service") && slices.ContainsFunc(units, func(x string) bool { return strings.HasSuffix(x, ".socket") || strings.HasSuffix(x, ".timer") }) {
-				continue // a socket- or timer-activated service is not enabled: its socket or timer is
-			}
-			if d.Severity == unitfile.Error {
-				errs = append(errs, d.String())
-			} else {
-				warns = append(warns, d.String())
-			}
+		ds := unitfile.Check(u, data)
+		if strings.HasSuffix(u, ".service") && slices.ContainsFunc(units, func(x string) bool { return strings.HasSuffix(x, ".socket") || strings.HasSuffix(x, ".timer") }) {
+			// a socket- or timer-activated service is not enabled: its socket or timer is
+			ds = slices.DeleteFunc(ds, func(d unitfile.Diagnostic) bool { return d.Code == unitfile.CodeMissingInstall })
 		}
+		errs, warns = bySeverity(ds, errs, warns)
 	}
 	if len(errs) > 0 {
 		g.set("unit-syntax", report.Fail, errs[0], "fix the unit files; `systemd-analyze verify` shows the same problems.", append(errs, warns...)...)

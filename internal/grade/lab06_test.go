@@ -56,6 +56,24 @@ func (h handIn) with(files map[string]string, text map[string]string) handIn {
 	return out
 }
 
+// reference hands in the files named from a lab's reference folder dir
+// (lab06, ...), each under its own name.
+func reference(dir string, names ...string) handIn {
+	h := handIn{files: map[string]string{}}
+	for _, name := range names {
+		h.files[name] = dir + name
+	}
+	return h
+}
+
+// port is h with its C source c replaced by files: the same reference in
+// another language.
+func (h handIn) port(c string, files map[string]string) handIn {
+	out := h.with(files, nil)
+	delete(out.files, c)
+	return out
+}
+
 type mutation struct {
 	name string
 	sub  handIn
@@ -88,12 +106,7 @@ func runMatrix(t *testing.T, lab string, cases []mutation) {
 
 const lab06 = "reference/labs/06/"
 
-var lab06ref = handIn{files: map[string]string{
-	"myservice.c":        lab06 + "myservice.c",
-	"myservice.xinetd":   lab06 + "myservice.xinetd",
-	"myservice.socket":   lab06 + "myservice.socket",
-	"myservice@.service": lab06 + "myservice@.service",
-}}
+var lab06ref = reference(lab06, "myservice.c", "myservice.xinetd", "myservice.socket", "myservice@.service")
 
 func knob06(flag string) map[string]string {
 	return map[string]string{"Makefile": "myservice: myservice.c\n\tcc -O2 " + flag + " -o myservice myservice.c\n"}
@@ -101,11 +114,10 @@ func knob06(flag string) map[string]string {
 
 func TestLab06Matrix(t *testing.T) {
 	requireEngine(t)
-	noC := func(h handIn) handIn { delete(h.files, "myservice.c"); return h }
 	runMatrix(t, "06", []mutation{
 		{"C reference", lab06ref, nil},
-		{"Python reference", noC(lab06ref.with(map[string]string{"myservice.py": lab06 + "myservice.py"}, nil)), nil},
-		{"Go reference", noC(lab06ref.with(map[string]string{"go.mod": lab06 + "go/go.mod", "main.go": lab06 + "go/main.go"}, nil)), nil},
+		{"Python reference", lab06ref.port("myservice.c", map[string]string{"myservice.py": lab06 + "myservice.py"}), nil},
+		{"Go reference", lab06ref.port("myservice.c", map[string]string{"go.mod": lab06 + "go/go.mod", "main.go": lab06 + "go/main.go"}), nil},
 		{"unknown xinetd attribute", lab06ref.with(map[string]string{"myservice.xinetd": lab06 + "broken/bad-attribute.xinetd"}, nil), []string{"xinetd-config"}},
 		{"typo in the socket unit", lab06ref.with(map[string]string{"myservice.socket": lab06 + "broken/typo.socket"}, nil), []string{"unit-syntax"}},
 		{"server lingers after its connection", lab06ref.with(nil, knob06("-DLINGER")), []string{"socket-activation"}},

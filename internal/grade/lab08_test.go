@@ -4,20 +4,13 @@ import "testing"
 
 const lab08 = "reference/labs/08/"
 
-var lab08ref = handIn{files: map[string]string{
-	"mytask.c":       lab08 + "mytask.c",
-	"mytask.service": lab08 + "mytask.service",
-	"mytask.timer":   lab08 + "mytask.timer",
-	"crontab":        lab08 + "crontab",
-}}
+var lab08ref = reference(lab08, "mytask.c", "mytask.service", "mytask.timer", "crontab")
 
 func TestLab08Matrix(t *testing.T) {
 	requireEngine(t)
-	py := lab08ref.with(map[string]string{"mytask.py": lab08 + "mytask.py"}, nil)
-	delete(py.files, "mytask.c")
 	runMatrix(t, "08", []mutation{
 		{"C reference", lab08ref, nil},
-		{"Python reference", py, nil},
+		{"Python reference", lab08ref.port("mytask.c", map[string]string{"mytask.py": lab08 + "mytask.py"}), nil},
 		{"typo in the timer", lab08ref.with(map[string]string{"mytask.timer": lab08 + "broken/typo.timer"}, nil), []string{"unit-syntax"}},
 		{"OnCalendar=daily", lab08ref.with(map[string]string{"mytask.timer": lab08 + "broken/daily.timer"}, nil), []string{"timer"}},
 		{"no Persistent=", lab08ref.with(map[string]string{"mytask.timer": lab08 + "broken/not-persistent.timer"}, nil), []string{"timer"}},

@@ -21,6 +21,12 @@ func broken(flags string) sub {
 	return sub{source: textbook, makefile: fmt.Sprintf(cflags, flags)}
 }
 
+// breaks is the case of the textbook daemon built with flags (broken),
+// which loses the points of the checks lost.
+func breaks(name, flags string, lost ...string) labCase {
+	return labCase{name, broken(flags), lost}
+}
+
 // py hands in a Python daemon as mydaemon.py.
 func py(path string) sub {
 	return sub{extraFrom: map[string]string{"mydaemon.py": path}}
@@ -51,11 +57,13 @@ type labCase struct {
 	lost []string
 }
 
-// runLabMatrix grades each case in a real lab container: the reference
-// scores full marks, each broken variant loses exactly its property.
+// runLabMatrix grades each case in a real lab container, and the Python
+// and Go references, which every one of these labs takes: the references
+// score full marks, each broken variant loses exactly its property.
 func runLabMatrix(t *testing.T, lab string, cases []labCase) {
 	t.Helper()
 	requireEngine(t)
+	cases = append(cases, labCase{"Python reference", py(pyRef), nil}, labCase{"Go reference", goRef(""), nil})
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			r, outcome := grade(t, lab, tt.sub.build(t), func(l *labs.Spec) { l.Deadlines.Build.Duration = 3 * time.Minute })
@@ -70,36 +78,32 @@ func runLabMatrix(t *testing.T, lab string, cases []labCase) {
 // TestLab01 is lab 01's mutation matrix (fork off and die).
 func TestLab01(t *testing.T) {
 	runLabMatrix(t, "01", []labCase{
-		{"C reference (double fork)", broken(""), nil},
-		{"Python reference", py(pyRef), nil},
-		{"Go reference", goRef(""), nil},
-		{"parent stays", broken("-DBREAK_PARENT"), []string{"parent"}},
-		{"takes a terminal", broken("-DBREAK_TTY"), []string{"no-tty"}},
-		{"no setsid", broken("-DBREAK_SESSION"), []string{"session"}},
-		{"no chdir", broken("-DBREAK_CWD"), []string{"cwd"}},
-		{"no umask", broken("-DBREAK_UMASK"), []string{"umask"}},
-		{"stdio closed", broken("-DBREAK_STDIO"), []string{"stdio"}},
-		{"inherited fds kept", broken("-DBREAK_FDS"), []string{"fds"}},
-		{"mask kept", broken("-DBREAK_SIGMASK"), []string{"sigmask"}},
-		{"dispositions kept", broken("-DBREAK_SIGDISP"), []string{"sigdisp"}},
-		{"not ready on return", broken("-DBREAK_READY"), []string{"ready"}},
+		breaks("C reference (double fork)", ""),
+		breaks("parent stays", "-DBREAK_PARENT", "parent"),
+		breaks("takes a terminal", "-DBREAK_TTY", "no-tty"),
+		breaks("no setsid", "-DBREAK_SESSION", "session"),
+		breaks("no chdir", "-DBREAK_CWD", "cwd"),
+		breaks("no umask", "-DBREAK_UMASK", "umask"),
+		breaks("stdio closed", "-DBREAK_STDIO", "stdio"),
+		breaks("inherited fds kept", "-DBREAK_FDS", "fds"),
+		breaks("mask kept", "-DBREAK_SIGMASK", "sigmask"),
+		breaks("dispositions kept", "-DBREAK_SIGDISP", "sigdisp"),
+		breaks("not ready on return", "-DBREAK_READY", "ready"),
 	})
 }
 
 // TestLab02 is lab 02's mutation matrix (one instance).
 func TestLab02(t *testing.T) {
 	runLabMatrix(t, "02", []labCase{
-		{"C reference", broken(""), nil},
-		{"Python reference", py(pyRef), nil},
-		{"Go reference", goRef(""), nil},
-		{"world-writable pid file", broken("-DBREAK_PIDFILE"), []string{"pidfile"}},
-		{"lock on another file", broken("-DBREAK_LOCKFILE"), []string{"lock"}},
-		{"no lock (C)", broken("-DBREAK_LOCK"), []string{"lock", "single-instance"}},
+		breaks("C reference", ""),
+		breaks("world-writable pid file", "-DBREAK_PIDFILE", "pidfile"),
+		breaks("lock on another file", "-DBREAK_LOCKFILE", "lock"),
+		breaks("no lock (C)", "-DBREAK_LOCK", "lock", "single-instance"),
 		{"no lock (Go)", goRef("lock"), []string{"lock", "single-instance"}},
 		{"no lock (Python)", pyBroken(t, "lock"), []string{"lock", "single-instance"}},
-		{"pid file existence means running", broken("-DBREAK_STALE"), []string{"stale-pidfile"}},
-		{"SIGTERM ignored in effect", broken("-DBREAK_SIGTERM"), []string{"sigterm"}},
-		{"pid file left behind", broken("-DBREAK_LEFTOVER"), []string{"sigterm"}},
+		breaks("pid file existence means running", "-DBREAK_STALE", "stale-pidfile"),
+		breaks("SIGTERM ignored in effect", "-DBREAK_SIGTERM", "sigterm"),
+		breaks("pid file left behind", "-DBREAK_LEFTOVER", "sigterm"),
 		{"pid file left behind (Go)", goRef("leftover"), []string{"sigterm"}},
 	})
 }
@@ -107,15 +111,13 @@ func TestLab02(t *testing.T) {
 // TestLab03 is lab 03's mutation matrix (signals).
 func TestLab03(t *testing.T) {
 	runLabMatrix(t, "03", []labCase{
-		{"C reference (a worker per reload)", broken("-DRELOAD_WORKER"), nil},
-		{"C without workers", broken(""), nil},
-		{"Python reference", py(pyRef), nil},
-		{"Go reference", goRef(""), nil},
-		{"SIGHUP kills it", broken("-DBREAK_SIGHUP"), []string{"sighup"}},
+		breaks("C reference (a worker per reload)", "-DRELOAD_WORKER"),
+		breaks("C without workers", ""),
+		breaks("SIGHUP kills it", "-DBREAK_SIGHUP", "sighup"),
 		{"SIGHUP kills it (Python)", pyBroken(t, "sighup"), []string{"sighup"}},
-		{"workers never reaped", broken("-DBREAK_WORKERS"), []string{"workers"}},
-		{"SIGTERM does nothing", broken("-DRELOAD_WORKER -DBREAK_SIGTERM"), []string{"sigterm"}},
-		{"pid file left behind", broken("-DRELOAD_WORKER -DBREAK_LEFTOVER"), []string{"sigterm"}},
+		breaks("workers never reaped", "-DBREAK_WORKERS", "workers"),
+		breaks("SIGTERM does nothing", "-DRELOAD_WORKER -DBREAK_SIGTERM", "sigterm"),
+		breaks("pid file left behind", "-DRELOAD_WORKER -DBREAK_LEFTOVER", "sigterm"),
 		{"pid file left behind (Python)", pyBroken(t, "leftover"), []string{"sigterm"}},
 	})
 }

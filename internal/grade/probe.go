@@ -56,22 +56,9 @@ def cmdline(pid):
     except OSError:
         return []
 
-def links(pid, names):
-    """readlink /proc/PID/NAME for each name, as the process's user if need be."""
-    def read():
-        out = {}
-        for n in names:
-            try:
-                out[n] = os.readlink("/proc/%d/%s" % (pid, n))
-            except OSError as e:
-                out[n] = "error: " + e.strerror
-        return out
-    r = read()
-    if not any(v.startswith("error: Permission") for v in r.values()):
-        return r
-    st = status(pid)
-    if st is None:
-        return r
+def as_user(st, read):
+    """read() in a child with the user and group of status st; its result
+    as JSON, or None when the child printed none."""
     uid, gid = int(st["Uid"][1]), int(st["Gid"][1])
     rd, wr = os.pipe()
     child = os.fork()
@@ -96,7 +83,26 @@ def links(pid, names):
     try:
         return json.loads(data)
     except ValueError:
+        return None
+
+def links(pid, names):
+    """readlink /proc/PID/NAME for each name, as the process's user if need be."""
+    def read():
+        out = {}
+        for n in names:
+            try:
+                out[n] = os.readlink("/proc/%d/%s" % (pid, n))
+            except OSError as e:
+                out[n] = "error: " + e.strerror
+        return out
+    r = read()
+    if not any(v.startswith("error: Permission") for v in r.values()):
         return r
+    st = status(pid)
+    if st is None:
+        return r
+    got = as_user(st, read)
+    return r if got is None else got
 
 def pids():
     return [int(p) for p in os.listdir("/proc") if p.isdigit()]
@@ -194,20 +200,24 @@ def server_of(conn, port, prog, wait):
             return None
         time.sleep(0.02)
 
+def hello(c):
+    """Send a line on connection c and read the reply, up to a newline or EOF."""
+    c.sendall(b"hello daemonlab\n")
+    buf = b""
+    while not buf.endswith(b"\n"):
+        b = c.recv(4096)
+        if not b:
+            break
+        buf += b
+    return buf.decode("utf-8", "replace")
+
 def super_(port, prog, n):
     out = {"listener": listener(port), "before": [p for p in pids() if runs(p, prog) and alive(p)]}
     c = socket.create_connection(("127.0.0.1", port), timeout=5)
     s = server_of(c, port, prog, 3.0)
     out["server"] = s
     try:
-        c.sendall(b"hello daemonlab\n")
-        buf = b""
-        while not buf.endswith(b"\n"):
-            b = c.recv(4096)
-            if not b:
-                break
-            buf += b
-        out["reply"] = buf.decode("utf-8", "replace")
+        out["reply"] = hello(c)
     except OSError as e:
         out["reply_error"] = str(e)
     c.close()
@@ -241,14 +251,7 @@ def ask(port, timeout, n):
     for c in conns:
         try:
             c.settimeout(max(0.1, timeout - (time.time() - t0)))
-            c.sendall(b"hello daemonlab\n")
-            buf = b""
-            while not buf.endswith(b"\n"):
-                b = c.recv(4096)
-                if not b:
-                    break
-                buf += b
-            out.append({"reply": buf.decode("utf-8", "replace")})
+            out.append({"reply": hello(c)})
         except OSError as e:
             out.append({"error": str(e) or e.__class__.__name__})
         c.close()
@@ -263,25 +266,10 @@ def fdinfo(pid):
     except PermissionError:
         st = status(pid)
         if st is not None:
-            rd, wr = os.pipe()
-            child = os.fork()
-            if child == 0:
-                try:
-                    os.close(rd)
-                    os.setgroups([])
-                    os.setgid(int(st["Gid"][1]))
-                    os.setuid(int(st["Uid"][1]))
-                    os.write(wr, json.dumps(os.listdir("/proc/%d/fd" % pid)).encode())
-                finally:
-                    os._exit(0)
-            os.close(wr)
-            data = os.read(rd, 1 << 20)
-            os.close(rd)
-            os.waitpid(child, 0)
-            try:
-                names = ["fd/" + f for f in json.loads(data)]
-            except ValueError:
+            got = as_user(st, lambda: os.listdir("/proc/%d/fd" % pid))
+            if got is None:
                 return {"error": "unreadable"}
+            names = ["fd/" + f for f in got]
     except OSError as e:
         return {"error": str(e)}
     l = links(pid, names)

@@ -342,13 +342,21 @@ func (g *grader) running(ctx context.Context) (p map[string]string, pid int, ok 
 	return p, 0, false
 }
 
+// runningFor is running for check id, which it sets to an error (not
+// judged, and why) when no process of the unit's own runs.
+func (g *grader) runningFor(ctx context.Context, id string) (p map[string]string, pid int, ok bool) {
+	if p, pid, ok = g.running(ctx); !ok {
+		g.set(id, report.Error, "not judged: "+p["why"], "")
+	}
+	return p, pid, ok
+}
+
 // restart kills the main process and judges how long systemd took to
 // bring the service back, on PID 1's own clock (ActiveExit to ActiveEnter),
 // so a loaded grading machine does not change the verdict.
 func (g *grader) restart(ctx context.Context) {
-	p, old, ok := g.running(ctx)
+	p, old, ok := g.runningFor(ctx, "restart")
 	if !ok {
-		g.set("restart", report.Error, "not judged: "+p["why"], "")
 		return
 	}
 	limit := g.lab.Deadlines.Restart.Duration
@@ -388,9 +396,8 @@ func (g *grader) restart(ctx context.Context) {
 // quiet window since the start (a daemon that prints "reloaded" on a timer
 // earns nothing).
 func (g *grader) reload(ctx context.Context, quiet string) {
-	p, old, ok := g.running(ctx)
+	_, old, ok := g.runningFor(ctx, "reload")
 	if !ok {
-		g.set("reload", report.Error, "not judged: "+p["why"], "")
 		return
 	}
 	evidence := g.lab.ReloadEvidence
@@ -582,9 +589,8 @@ func (g *grader) journal(ctx context.Context) {
 // read from systemd (ExecMainCode/ExecMainStatus), whatever
 // SuccessExitStatus= the unit declares.
 func (g *grader) stop(ctx context.Context) {
-	p, _, ok := g.running(ctx)
+	_, _, ok := g.runningFor(ctx, "stop")
 	if !ok {
-		g.set("stop", report.Error, "not judged: "+p["why"], "")
 		return
 	}
 	limit := g.lab.Deadlines.Stop.Duration

@@ -56,19 +56,6 @@ type Options struct {
 	Limits submission.Limits
 }
 
-// Outcome classifies a finished run for the exit code (launchplan.Outcome).
-type Outcome = launchplan.Outcome
-
-// Outcomes of a run.
-const (
-	Graded     = launchplan.Graded
-	Ungradable = launchplan.Ungradable
-	NoInfra    = launchplan.NoInfra
-)
-
-// ErrBadSubmission marks input errors (no such directory).
-var ErrBadSubmission = errors.New("bad submission")
-
 // ErrNeedsSystemd refuses a lab that is not graded by the launch plan.
 var ErrNeedsSystemd = errors.New("needs systemd")
 
@@ -95,16 +82,16 @@ const (
 )
 
 // Grade runs every step and returns a complete report. It fails only for
-// bad input (ErrBadSubmission) or a lab it cannot grade (ErrNeedsSystemd).
+// bad input (launchplan.ErrBadSubmission) or a lab it cannot grade (ErrNeedsSystemd).
 // It makes the process a child subreaper and, at the end, kills every
 // child process it has: meant for a command that does nothing else.
-func Grade(ctx context.Context, o Options) (*report.Report, Outcome, error) {
+func Grade(ctx context.Context, o Options) (*report.Report, launchplan.Outcome, error) {
 	start := time.Now()
 	if err := Supported(o.Lab); err != nil {
-		return nil, Graded, err
+		return nil, launchplan.Graded, err
 	}
 	if st, err := os.Stat(o.Submission); err != nil || !st.IsDir() {
-		return nil, Graded, fmt.Errorf("%w: %s is not a directory", ErrBadSubmission, o.Submission)
+		return nil, launchplan.Graded, fmt.Errorf("%w: %s is not a directory", launchplan.ErrBadSubmission, o.Submission)
 	}
 	if o.Progress == nil {
 		o.Progress = io.Discard
@@ -127,15 +114,8 @@ func Grade(ctx context.Context, o Options) (*report.Report, Outcome, error) {
 		killOrphans(5 * time.Second)
 	}
 	r := &report.Report{Tool: "daemonlab", Mode: "grade", Lab: o.Lab.ID, Started: start, Errors: g.errors, Timings: g.timings}
-	launchplan.Score(o.Lab, g.results, outcome != NoInfra, r)
-	switch outcome {
-	case Ungradable:
-		r.Outcome = report.OutcomeUngradable
-	case NoInfra:
-		r.Outcome = report.OutcomeNotGradable
-	default:
-		r.Outcome = report.OutcomeGraded
-	}
+	launchplan.Score(o.Lab, g.results, outcome != launchplan.NoInfra, r)
+	r.Outcome = outcome.ReportOutcome()
 	r.DurationMS = ms(time.Since(start))
 	return r, outcome, nil
 }
@@ -169,27 +149,27 @@ func (g *grader) failAll(reason string) {
 }
 
 // infra records a failure of this machine: not gradable.
-func (g *grader) infra(reason string, err error) Outcome {
+func (g *grader) infra(reason string, err error) launchplan.Outcome {
 	if err != nil {
 		g.errors = append(g.errors, capture.Compact(err.Error()))
 	}
 	g.failAll("not gradable here: " + reason)
-	return NoInfra
+	return launchplan.NoInfra
 }
 
-func (g *grader) run(ctx context.Context) Outcome {
+func (g *grader) run(ctx context.Context) launchplan.Outcome {
 	ctx, cancel := context.WithTimeout(ctx, g.lab.Deadlines.Total.Duration)
 	defer cancel()
 
 	sub, err := submission.Scan(g.o.Submission, g.o.Limits)
 	if err != nil {
 		g.failAll(capture.Compact(err.Error()))
-		return Ungradable
+		return launchplan.Ungradable
 	}
 	defer sub.Close()
 	if sub.Empty() {
 		g.failAll("the submission directory is empty")
-		return Ungradable
+		return launchplan.Ungradable
 	}
 	checkerBin, err := g.checker()
 	if err != nil {
@@ -215,7 +195,7 @@ func (g *grader) run(ctx context.Context) Outcome {
 		g.errors = append(g.errors, fmt.Sprintf("the grading deadline of %s passed", g.lab.Deadlines.Total.Duration))
 		g.failAll("not judged: the grading deadline passed")
 	}
-	return Graded
+	return launchplan.Graded
 }
 
 // checker finds the daemonlab binary that judges.
@@ -238,20 +218,20 @@ func (g *grader) checker() (string, error) {
 // files only, within limits) into work/src and runs the lab's build there,
 // as nobody when we are root, in its own process group, with the lab's
 // build deadline. It returns the built program's path.
-func (g *grader) build(ctx context.Context, sub *submission.Submission, work string) (string, Outcome, bool) {
+func (g *grader) build(ctx context.Context, sub *submission.Submission, work string) (string, launchplan.Outcome, bool) {
 	t := time.Now()
 	defer func() { g.timings["build"] = ms(time.Since(t)) }()
 	goRoot := ""
 	cmdline, goBuild := launchplan.BuildCommand(sub, g.lab.Binary, "")
 	if cmdline == "" {
 		g.failAll(launchplan.NothingToBuild(g.lab.Binary))
-		return "", Ungradable, false
+		return "", launchplan.Ungradable, false
 	}
 	if goBuild {
 		gobin, err := exec.LookPath("go")
 		if err != nil {
 			g.failAll("not buildable here: this grading machine has no Go toolchain (go on PATH) to build a Go submission; hand in C (mydaemon.c or a Makefile) or Python (mydaemon.py), or ask your teacher")
-			return "", Ungradable, false
+			return "", launchplan.Ungradable, false
 		}
 		goRoot = filepath.Dir(filepath.Dir(gobin))
 	}
@@ -259,7 +239,7 @@ func (g *grader) build(ctx context.Context, sub *submission.Submission, work str
 	if err := extract(sub, src); err != nil {
 		if errors.Is(err, submission.ErrRejected) {
 			g.failAll(capture.Compact(err.Error()))
-			return "", Ungradable, false
+			return "", launchplan.Ungradable, false
 		}
 		return "", g.infra("copying the submission failed", err), false
 	}
@@ -293,19 +273,19 @@ func (g *grader) build(ctx context.Context, sub *submission.Submission, work str
 	switch {
 	case bctx.Err() != nil && ctx.Err() == nil:
 		g.failAll(fmt.Sprintf("the build did not finish within %s", g.lab.Deadlines.Build.Duration))
-		return "", Ungradable, false
+		return "", launchplan.Ungradable, false
 	case ctx.Err() != nil:
 		g.failAll("not judged: the grading deadline passed during the build")
-		return "", Ungradable, false
+		return "", launchplan.Ungradable, false
 	case err != nil:
 		var exit *exec.ExitError
 		if !errors.As(err, &exit) {
 			return "", g.infra("the build could not run", err), false
 		}
 		g.failAll(fmt.Sprintf("the build failed (exit %d): %s", exit.ExitCode(), strings.Join(capture.LastLines(out.String(), 3), " ⏎ ")))
-		return "", Ungradable, false
+		return "", launchplan.Ungradable, false
 	}
-	return filepath.Join(src, g.lab.Binary), Graded, true
+	return filepath.Join(src, g.lab.Binary), launchplan.Graded, true
 }
 
 // buildPath is the build's PATH: the usual directories, and the Go
@@ -320,23 +300,23 @@ func buildPath(goRoot string) string {
 
 // install copies the built program (a regular file, not a link, within the
 // size cap) to InstallDir and writes the lab's launch files.
-func (g *grader) install(program string) (Outcome, bool) {
+func (g *grader) install(program string) (launchplan.Outcome, bool) {
 	t := time.Now()
 	defer func() { g.timings["install"] = ms(time.Since(t)) }()
 	f, err := os.OpenFile(program, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		g.failAll(fmt.Sprintf("the build produced no executable %s", g.lab.Binary))
-		return Ungradable, false
+		return launchplan.Ungradable, false
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	switch {
 	case err != nil || !st.Mode().IsRegular():
 		g.failAll(fmt.Sprintf("the build's %s is not a regular file", g.lab.Binary))
-		return Ungradable, false
+		return launchplan.Ungradable, false
 	case st.Size() > maxArtifact:
 		g.failAll(fmt.Sprintf("the build's %s is larger than %d MB", g.lab.Binary, maxArtifact>>20))
-		return Ungradable, false
+		return launchplan.Ungradable, false
 	}
 	dst := filepath.Join(g.o.InstallDir, g.lab.Binary)
 	if err := writeAtomic(dst, io.LimitReader(f, maxArtifact), 0o755); err != nil {
@@ -350,7 +330,7 @@ func (g *grader) install(program string) (Outcome, bool) {
 			return g.infra("the lab's files could not be written", err), false
 		}
 	}
-	return Graded, true
+	return launchplan.Graded, true
 }
 
 // launch runs the checker's launch mode on the installed program and maps

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/daemonlab/daemonlab/internal/launchplan"
 	"github.com/daemonlab/daemonlab/labs"
 	"github.com/daemonlab/daemonlab/report"
 	"github.com/stretchr/testify/assert"
@@ -49,7 +50,7 @@ func TestEmptySubmission(t *testing.T) {
 	require.NoError(t, err)
 	r, outcome, err := Grade(context.Background(), Options{Lab: lab, Submission: t.TempDir(), InstallDir: t.TempDir()})
 	require.NoError(t, err)
-	assert.Equal(t, Ungradable, outcome)
+	assert.Equal(t, launchplan.Ungradable, outcome)
 	require.Len(t, r.Checks, len(lab.Checks))
 	assert.Equal(t, 0.0, *r.Score)
 	assert.Equal(t, report.OutcomeUngradable, r.Outcome)

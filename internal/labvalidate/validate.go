@@ -27,6 +27,7 @@ import (
 	"sync"
 
 	"github.com/daemonlab/daemonlab/internal/grade"
+	"github.com/daemonlab/daemonlab/internal/parallel"
 	"github.com/daemonlab/daemonlab/labs"
 	"github.com/daemonlab/daemonlab/report"
 	"go.yaml.in/yaml/v3"
@@ -225,45 +226,34 @@ func Validate(ctx context.Context, o Options) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Jobs < 1 {
-		o.Jobs = 1
-	}
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}
 	rows := make([]Row, len(vs))
-	sem := make(chan struct{}, o.Jobs)
-	var wg sync.WaitGroup
 	var mu sync.Mutex
-	for i, v := range vs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			row := Row{Variant: v, Lost: []string{}}
-			r, outcome, err := o.Grade(ctx, o.Lab, v.Dir)
-			row.Outcome, row.Err = outcome, err
-			if r != nil {
-				row.Score, row.MaxScore = r.Score, r.MaxScore
-				for _, c := range r.Checks {
-					if c.Points == nil || c.MaxPoints == nil || *c.Points < *c.MaxPoints {
-						row.Lost = append(row.Lost, c.ID)
-						if row.Said == nil {
-							row.Said = map[string]string{}
-						}
-						row.Said[c.ID] = string(c.Status) + ": " + c.Observed
+	parallel.Each(len(vs), o.Jobs, func(i int) {
+		v := vs[i]
+		row := Row{Variant: v, Lost: []string{}}
+		r, outcome, err := o.Grade(ctx, o.Lab, v.Dir)
+		row.Outcome, row.Err = outcome, err
+		if r != nil {
+			row.Score, row.MaxScore = r.Score, r.MaxScore
+			for _, c := range r.Checks {
+				if c.Points == nil || c.MaxPoints == nil || *c.Points < *c.MaxPoints {
+					row.Lost = append(row.Lost, c.ID)
+					if row.Said == nil {
+						row.Said = map[string]string{}
 					}
+					row.Said[c.ID] = string(c.Status) + ": " + c.Observed
 				}
-				sort.Strings(row.Lost)
 			}
-			rows[i] = row
-			mu.Lock()
-			fmt.Fprintf(o.Progress, "validate %s: %s graded\n", o.Lab.ID, v.Name)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+			sort.Strings(row.Lost)
+		}
+		rows[i] = row
+		mu.Lock()
+		fmt.Fprintf(o.Progress, "validate %s: %s graded\n", o.Lab.ID, v.Name)
+		mu.Unlock()
+	})
 	return rows, nil
 }
 

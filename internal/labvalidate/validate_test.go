@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -115,18 +114,9 @@ func TestMatrixShortensLongLists(t *testing.T) {
 // realSetup builds the checker and finds the image, or skips.
 func realSetup(t *testing.T) (checker, image string) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("container test")
-	}
-	os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
-	ctx := context.Background()
-	testutil.RequireEngine(t, containers.EngineAvailable(ctx))
-	checker = filepath.Join(t.TempDir(), "daemonlab")
-	build := exec.Command("go", "build", "-o", checker, "./cmd/daemonlab")
-	build.Dir, build.Env = repoRoot, append(os.Environ(), "CGO_ENABLED=0")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, string(out))
-	image, _, err = containers.EnsureImage(ctx, os.Stderr)
+	testutil.RequireContainers(t, containers.EngineAvailable)
+	checker = testutil.Build(t, "daemonlab")
+	image, _, err := containers.EnsureImage(context.Background(), os.Stderr)
 	require.NoError(t, err)
 	return checker, image
 }

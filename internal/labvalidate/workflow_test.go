@@ -27,28 +27,17 @@ type cli struct {
 
 func buildCLI(t *testing.T) *cli {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("container test")
-	}
-	os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
-	ctx := context.Background()
-	testutil.RequireEngine(t, containers.EngineAvailable(ctx))
-	_, _, err := containers.EnsureImage(ctx, os.Stderr)
+	testutil.RequireContainers(t, containers.EngineAvailable)
+	_, _, err := containers.EnsureImage(context.Background(), os.Stderr)
 	require.NoError(t, err)
-	dir := t.TempDir()
-	for _, name := range []string{"daemonlab", "daemonlab-grade"} {
-		build := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./cmd/"+name)
-		build.Dir, build.Env = repoRoot, append(os.Environ(), "CGO_ENABLED=0")
-		out, err := build.CombinedOutput()
-		require.NoError(t, err, string(out))
-	}
+	bin := testutil.BuildCLI(t)
 	env := []string{"TESTCONTAINERS_RYUK_DISABLED=true"}
 	for _, e := range os.Environ() {
 		if !strings.HasPrefix(e, "DAEMONLAB_LABS_DIR=") {
 			env = append(env, e)
 		}
 	}
-	return &cli{t: t, bin: filepath.Join(dir, "daemonlab"), env: env}
+	return &cli{t: t, bin: bin, env: env}
 }
 
 // run runs daemonlab in dir and returns stdout, stderr and the exit code.

@@ -7,6 +7,7 @@
 package launchplan
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -153,3 +154,18 @@ const (
 	Ungradable                // the submission could not be graded (build failed, timeout)
 	NoInfra                   // the infrastructure failed (no engine): not gradable
 )
+
+// ErrBadSubmission marks input errors (no such directory).
+var ErrBadSubmission = errors.New("bad submission")
+
+// ReportOutcome is the outcome as a report states it (report.Outcome*).
+func (o Outcome) ReportOutcome() string {
+	switch o {
+	case Ungradable:
+		return report.OutcomeUngradable
+	case NoInfra:
+		return report.OutcomeNotGradable
+	default:
+		return report.OutcomeGraded
+	}
+}

@@ -1,6 +1,7 @@
 // Package testutil holds what the test suites share: where the repository
-// is, the rule for tests that need a container engine, the leak scan, and
-// a command run only as far as its options (RunCmd).
+// is and its commands built (Build, BuildCLI), the rule for tests that need
+// a container engine, the leak scan, a command run only as far as its
+// options (RunCmd), and a report's failures for an assertion's message.
 package testutil
 
 import (

@@ -232,57 +232,71 @@ func (l *linter) service() {
 
 // socket checks what a .socket unit needs.
 func (l *linter) socket() {
-	sec := l.u.Section("Socket")
-	if sec == nil {
-		l.report(0, Error, CodeMissingSection, "no [Socket] section: a .socket unit needs one with a Listen*= setting")
-		return
-	}
+	l.require("Socket", Error, CodeMissingSection, "no [Socket] section: a .socket unit needs one with a Listen*= setting",
+		CodeMissingListen, "[Socket] has no Listen*= setting (ListenStream=, ListenDatagram=, ...): there is nothing to listen on", l.listens)
+}
+
+// listens reports whether a [Socket] section has a Listen*= setting.
+func (l *linter) listens() bool {
 	for _, s := range l.u.Sections {
 		if s.Name != "Socket" {
 			continue
 		}
 		for _, e := range s.Entries {
 			if strings.HasPrefix(e.Key, "Listen") && e.Value != "" {
-				return
+				return true
 			}
 		}
 	}
-	l.report(sec.Line, Error, CodeMissingListen, "[Socket] has no Listen*= setting (ListenStream=, ListenDatagram=, ...): there is nothing to listen on")
+	return false
 }
 
 // timer checks what a .timer unit needs.
 func (l *linter) timer() {
-	sec := l.u.Section("Timer")
-	if sec == nil {
-		l.report(0, Error, CodeMissingSection, "no [Timer] section: a .timer unit needs one with an On*= setting")
-		return
-	}
-	for _, k := range words("OnActiveSec OnBootSec OnStartupSec OnUnitActiveSec OnUnitInactiveSec OnCalendar") {
-		if len(l.u.Effective("Timer", k)) > 0 {
-			return
-		}
+	l.require("Timer", Error, CodeMissingSection, "no [Timer] section: a .timer unit needs one with an On*= setting",
+		CodeMissingTrigger, "[Timer] has no On*= setting (OnCalendar=, OnBootSec=, ...): the timer never elapses", l.triggers)
+}
+
+// triggers reports whether [Timer] has a setting that makes it elapse.
+func (l *linter) triggers() bool {
+	if l.anySet("Timer", words("OnActiveSec OnBootSec OnStartupSec OnUnitActiveSec OnUnitInactiveSec OnCalendar")) {
+		return true
 	}
 	for _, k := range []string{"OnClockChange", "OnTimezoneChange"} {
 		if e, ok := l.u.Get("Timer", k); ok {
 			if b, _ := ParseBool(e.Value); b {
-				return
+				return true
 			}
 		}
 	}
-	l.report(sec.Line, Error, CodeMissingTrigger, "[Timer] has no On*= setting (OnCalendar=, OnBootSec=, ...): the timer never elapses")
+	return false
 }
 
 // install warns when the unit cannot be enabled.
 func (l *linter) install() {
-	sec := l.u.Section("Install")
-	if sec == nil {
-		l.report(0, Warning, CodeMissingInstall, "no [Install] section: the unit cannot be enabled; add [Install] with WantedBy=multi-user.target")
-		return
+	l.require("Install", Warning, CodeMissingInstall, "no [Install] section: the unit cannot be enabled; add [Install] with WantedBy=multi-user.target",
+		CodeMissingInstall, "[Install] has no WantedBy=, RequiredBy=, UpheldBy=, Alias= or Also=: the unit cannot be enabled", l.enables)
+}
+
+// enables reports whether [Install] has a setting that enabling acts on.
+func (l *linter) enables() bool {
+	return l.anySet("Install", slices.DeleteFunc(slices.Clone(installKeys), func(k string) bool { return k == "DefaultInstance" }))
+}
+
+// anySet reports whether any of keys has an effective value in section.
+func (l *linter) anySet(section string, keys []string) bool {
+	return slices.ContainsFunc(keys, func(k string) bool { return len(l.u.Effective(section, k)) > 0 })
+}
+
+// require reports, with severity sev, a unit without the section name
+// (missingCode and missing, on line 0) or whose section holds nothing that
+// has finds (code and empty, on the section's line).
+func (l *linter) require(name string, sev Severity, missingCode, missing, code, empty string, has func() bool) {
+	sec := l.u.Section(name)
+	switch {
+	case sec == nil:
+		l.report(0, sev, missingCode, "%s", missing)
+	case !has():
+		l.report(sec.Line, sev, code, "%s", empty)
 	}
-	for _, k := range installKeys {
-		if k != "DefaultInstance" && len(l.u.Effective("Install", k)) > 0 {
-			return
-		}
-	}
-	l.report(sec.Line, Warning, CodeMissingInstall, "[Install] has no WantedBy=, RequiredBy=, UpheldBy=, Alias= or Also=: the unit cannot be enabled")
 }

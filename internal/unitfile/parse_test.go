@@ -23,6 +23,11 @@ func ats(ds []Diagnostic) []at {
 	return out
 }
 
+// service is a parse of one [Service] section, on line 1, holding entries.
+func service(entries ...Entry) []*Section {
+	return []*Section{{Name: "Service", Line: 1, Entries: entries}}
+}
+
 func TestParse(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -38,85 +43,29 @@ func TestParse(t *testing.T) {
 				{Name: "Service", Line: 4, Entries: []Entry{{"ExecStart", "/bin/true", 5}}},
 			},
 		},
-		{
-			name:  "blanks around = and key is before the first =",
-			input: "[Service]\n  Environment =  A=1 B=2  \n\tUser\t=\troot\n",
-			want: []*Section{{Name: "Service", Line: 1, Entries: []Entry{
-				{"Environment", "A=1 B=2", 2}, {"User", "root", 3},
-			}}},
-		},
-		{
-			name:  "comments with # and ; and no inline comments",
-			input: "# top\n; top\n[Service]\n   # indented\n\t; tab\nExecStart=/bin/x # y ; z\n",
-			want: []*Section{{Name: "Service", Line: 3, Entries: []Entry{
-				{"ExecStart", "/bin/x # y ; z", 6},
-			}}},
-		},
-		{
-			name:  "continuation replaces the backslash with a space and skips comments",
-			input: "[Service]\nExecStart=/bin/x \\\n# comment\n; comment\n  --a\\\n--b\nUser=u\n",
-			want: []*Section{{Name: "Service", Line: 1, Entries: []Entry{
-				{"ExecStart", "/bin/x    --a --b", 2}, {"User", "u", 7},
-			}}},
-		},
-		{
-			name:  "an even number of backslashes does not continue",
-			input: "[Service]\nEnvironment=A=\\\\\nUser=u\n",
-			want: []*Section{{Name: "Service", Line: 1, Entries: []Entry{
-				{"Environment", `A=\\`, 2}, {"User", "u", 3},
-			}}},
-		},
-		{
-			name:  "an empty line ends a continuation",
-			input: "[Service]\nExecStart=/bin/x \\\n\nUser=u\n",
-			want: []*Section{{Name: "Service", Line: 1, Entries: []Entry{
-				{"ExecStart", "/bin/x", 2}, {"User", "u", 4},
-			}}},
-		},
-		{
-			name:  "continuation at end of file",
-			input: "[Service]\nExecStart=/bin/x \\",
-			want: []*Section{{Name: "Service", Line: 1, Entries: []Entry{
-				{"ExecStart", "/bin/x", 2},
-			}}},
-		},
-		{
-			name:    "backslash followed by blanks",
-			input:   "[Service]\nExecStart=/bin/x \\  \n--a=1\n",
-			want:    []*Section{{Name: "Service", Line: 1, Entries: []Entry{{"ExecStart", `/bin/x \`, 2}, {"--a", "1", 3}}}},
-			wantAts: []at{{2, Warning, CodeTrailingBackslash}},
-		},
-		{
-			name:  "empty assignment and repeated keys are kept in order",
-			input: "[Service]\nEnvironment=A=1\nEnvironment=\nEnvironment=B=2\n",
-			want: []*Section{{Name: "Service", Line: 1, Entries: []Entry{
-				{"Environment", "A=1", 2}, {"Environment", "", 3}, {"Environment", "B=2", 4},
-			}}},
-		},
-		{
-			name:    "key before any section",
-			input:   "Description=x\n[Unit]\nDescription=y\n",
-			want:    []*Section{{Name: "Unit", Line: 2, Entries: []Entry{{"Description", "y", 3}}}},
-			wantAts: []at{{1, Error, CodeNoSection}},
-		},
-		{
-			name:    "line without =",
-			input:   "[Service]\nExecStart=/bin/x\nRestart always\n",
-			want:    []*Section{{Name: "Service", Line: 1, Entries: []Entry{{"ExecStart", "/bin/x", 2}}}},
-			wantAts: []at{{3, Error, CodeSyntax}},
-		},
-		{
-			name:    "line number of a syntax error after continuation lines",
-			input:   "[Service]\nExecStart=/bin/x \\\n  --a \\\n  --b\n\nRestart always\n",
-			want:    []*Section{{Name: "Service", Line: 1, Entries: []Entry{{"ExecStart", "/bin/x    --a    --b", 2}}}},
-			wantAts: []at{{6, Error, CodeSyntax}},
-		},
-		{
-			name:    "missing key",
-			input:   "[Service]\n=value\n",
-			want:    []*Section{{Name: "Service", Line: 1}},
-			wantAts: []at{{2, Error, CodeSyntax}},
-		},
+		{name: "blanks around = and key is before the first =", input: "[Service]\n  Environment =  A=1 B=2  \n\tUser\t=\troot\n",
+			want: service(Entry{"Environment", "A=1 B=2", 2}, Entry{"User", "root", 3})},
+		{name: "comments with # and ; and no inline comments", input: "# top\n; top\n[Service]\n   # indented\n\t; tab\nExecStart=/bin/x # y ; z\n",
+			want: []*Section{{Name: "Service", Line: 3, Entries: []Entry{{"ExecStart", "/bin/x # y ; z", 6}}}}},
+		{name: "continuation replaces the backslash with a space and skips comments", input: "[Service]\nExecStart=/bin/x \\\n# comment\n; comment\n  --a\\\n--b\nUser=u\n",
+			want: service(Entry{"ExecStart", "/bin/x    --a --b", 2}, Entry{"User", "u", 7})},
+		{name: "an even number of backslashes does not continue", input: "[Service]\nEnvironment=A=\\\\\nUser=u\n",
+			want: service(Entry{"Environment", `A=\\`, 2}, Entry{"User", "u", 3})},
+		{name: "an empty line ends a continuation", input: "[Service]\nExecStart=/bin/x \\\n\nUser=u\n",
+			want: service(Entry{"ExecStart", "/bin/x", 2}, Entry{"User", "u", 4})},
+		{name: "continuation at end of file", input: "[Service]\nExecStart=/bin/x \\",
+			want: service(Entry{"ExecStart", "/bin/x", 2})},
+		{name: "backslash followed by blanks", input: "[Service]\nExecStart=/bin/x \\  \n--a=1\n",
+			want: service(Entry{"ExecStart", `/bin/x \`, 2}, Entry{"--a", "1", 3}), wantAts: []at{{2, Warning, CodeTrailingBackslash}}},
+		{name: "empty assignment and repeated keys are kept in order", input: "[Service]\nEnvironment=A=1\nEnvironment=\nEnvironment=B=2\n",
+			want: service(Entry{"Environment", "A=1", 2}, Entry{"Environment", "", 3}, Entry{"Environment", "B=2", 4})},
+		{name: "key before any section", input: "Description=x\n[Unit]\nDescription=y\n",
+			want: []*Section{{Name: "Unit", Line: 2, Entries: []Entry{{"Description", "y", 3}}}}, wantAts: []at{{1, Error, CodeNoSection}}},
+		{name: "line without =", input: "[Service]\nExecStart=/bin/x\nRestart always\n",
+			want: service(Entry{"ExecStart", "/bin/x", 2}), wantAts: []at{{3, Error, CodeSyntax}}},
+		{name: "line number of a syntax error after continuation lines", input: "[Service]\nExecStart=/bin/x \\\n  --a \\\n  --b\n\nRestart always\n",
+			want: service(Entry{"ExecStart", "/bin/x    --a    --b", 2}), wantAts: []at{{6, Error, CodeSyntax}}},
+		{name: "missing key", input: "[Service]\n=value\n", want: service(), wantAts: []at{{2, Error, CodeSyntax}}},
 		{
 			name:    "malformed headers drop the entries under them",
 			input:   "[Service\nUser=a\n[]\nUser=b\n[Service] # x\nUser=c\n[Install]\nWantedBy=x\n",
@@ -132,32 +81,15 @@ func TestParse(t *testing.T) {
 				{Name: "Service", Line: 4, Entries: []Entry{{"Group", "b", 5}}},
 			},
 		},
-		{
-			name:    "CRLF line endings",
-			input:   "[Service]\r\nExecStart=/bin/x \\\r\n  --a\r\nUser=u\r\n",
-			want:    []*Section{{Name: "Service", Line: 1, Entries: []Entry{{"ExecStart", "/bin/x    --a", 2}, {"User", "u", 4}}}},
-			wantAts: []at{{1, Warning, CodeCRLF}},
-		},
-		{
-			name:    "lone CR ends a line",
-			input:   "[Service]\nUser=u\rGroup=g\n",
-			want:    []*Section{{Name: "Service", Line: 1, Entries: []Entry{{"User", "u", 2}, {"Group", "g", 3}}}},
-			wantAts: []at{{2, Warning, CodeCRLF}},
-		},
-		{
-			name:  "UTF-8 byte order mark",
-			input: "\uFEFF[Unit]\nDescription=été\n",
-			want:  []*Section{{Name: "Unit", Line: 1, Entries: []Entry{{"Description", "été", 2}}}},
-		},
-		{
-			name:  "no trailing newline",
-			input: "[Unit]\nDescription=x",
-			want:  []*Section{{Name: "Unit", Line: 1, Entries: []Entry{{"Description", "x", 2}}}},
-		},
-		{
-			name:  "empty input",
-			input: "",
-		},
+		{name: "CRLF line endings", input: "[Service]\r\nExecStart=/bin/x \\\r\n  --a\r\nUser=u\r\n",
+			want: service(Entry{"ExecStart", "/bin/x    --a", 2}, Entry{"User", "u", 4}), wantAts: []at{{1, Warning, CodeCRLF}}},
+		{name: "lone CR ends a line", input: "[Service]\nUser=u\rGroup=g\n",
+			want: service(Entry{"User", "u", 2}, Entry{"Group", "g", 3}), wantAts: []at{{2, Warning, CodeCRLF}}},
+		{name: "UTF-8 byte order mark", input: "\uFEFF[Unit]\nDescription=été\n",
+			want: []*Section{{Name: "Unit", Line: 1, Entries: []Entry{{"Description", "été", 2}}}}},
+		{name: "no trailing newline", input: "[Unit]\nDescription=x",
+			want: []*Section{{Name: "Unit", Line: 1, Entries: []Entry{{"Description", "x", 2}}}}},
+		{name: "empty input", input: ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -195,6 +195,24 @@ func sameSession(pid, leader int) bool {
 // waitPIDFile polls until the pid file names a live process.
 func waitPIDFile(t *testing.T, path string) int {
 	t.Helper()
+	return waitPID(t, path, func(pid int) bool { return syscall.Kill(pid, 0) == nil })
+}
+
+// waitDetached polls until the pid file names a process running comm,
+// which it kills when the test ends (setsid -f leaves it to nobody).
+func waitDetached(t *testing.T, path, comm string) int {
+	t.Helper()
+	pid := waitPID(t, path, func(pid int) bool {
+		got, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		return strings.TrimSpace(string(got)) == comm
+	})
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	return pid
+}
+
+// waitPID polls until the pid file holds a pid for which ok holds.
+func waitPID(t *testing.T, path string, ok func(pid int) bool) int {
+	t.Helper()
 	pid := 0
 	require.Eventually(t, func() bool {
 		raw, err := os.ReadFile(path)
@@ -202,7 +220,7 @@ func waitPIDFile(t *testing.T, path string) int {
 			return false
 		}
 		pid, err = checker.ParsePID(raw)
-		return err == nil && syscall.Kill(pid, 0) == nil
+		return err == nil && ok(pid)
 	}, 10*time.Second, 2*time.Millisecond, "no live pid in %s", path)
 	return pid
 }
@@ -493,9 +511,7 @@ func TestInterruptKillsTheWholeRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir, err := os.MkdirTemp("", token+"-")
-			require.NoError(t, err)
-			t.Cleanup(func() { os.RemoveAll(dir) })
+			dir := tokenDir(t)
 			pidfile, phase := filepath.Join(dir, "d.pid"), filepath.Join(dir, "phase")
 			cmd := exec.Command(bin, append([]string{"check"}, tt.args(dir, pidfile, phase)...)...)
 			var out, errOut bytes.Buffer
@@ -534,6 +550,16 @@ func TestInterruptKillsTheWholeRun(t *testing.T) {
 			assert.Empty(t, leakedIn(dir), "processes of the interrupted run survive:\n%s", out.String())
 		})
 	}
+}
+
+// tokenDir makes a directory that carries the token (see leakedIn) and
+// is removed when the test ends.
+func tokenDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", token+"-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
 
 // leakedIn lists live processes whose arguments mention dir.
@@ -695,9 +721,7 @@ while True:
 // not "the shell's"; a FIFO it opened by path is its own; and a descriptor
 // the checker's caller left open does not reach the program at all.
 func TestLaunchMessagesMatchWhatWasPlanted(t *testing.T) {
-	dir, err := os.MkdirTemp("", token+"-")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := tokenDir(t)
 	prog := filepath.Join(dir, "fifod")
 	require.NoError(t, os.WriteFile(prog, []byte(fifoDaemon), 0o755))
 	pidfile, fifo := filepath.Join(dir, "d.pid"), filepath.Join(dir, "d.fifo")
@@ -727,66 +751,46 @@ func TestLaunchMessagesMatchWhatWasPlanted(t *testing.T) {
 	assert.Empty(t, r.failing(), r.String())
 }
 
-// lateDaemon returns to the shell at once; its daemon writes the pid file
-// only after a while (the classic not-ready daemon).
-const lateDaemon = `#!/usr/bin/env python3
-import fcntl, os, signal, sys, time
+// pyDaemon is a Python daemon done by the book, with its pid file (its
+// first argument) locked, but for what it imports besides, how it forks
+// away after setsid and what it does before it writes the pid file.
+func pyDaemon(imports, forkAway, beforePIDFile string) string {
+	return `#!/usr/bin/env python3
+import fcntl, os, signal, sys` + imports + `
 pidfile = sys.argv[1]
 signal.pthread_sigmask(signal.SIG_SETMASK, [])
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 if os.fork() > 0:
     os._exit(0)
 os.setsid()
-if os.fork() > 0:
-    os._exit(0)
-os.chdir("/")
+` + forkAway + `os.chdir("/")
 os.umask(0)
 fd = os.open("/dev/null", os.O_RDWR)
 for i in range(3):
     os.dup2(fd, i)
 os.closerange(3, 1024)
-time.sleep(0.3)
-pf = os.open(pidfile, os.O_RDWR | os.O_CREAT, 0o644)
+` + beforePIDFile + `pf = os.open(pidfile, os.O_RDWR | os.O_CREAT, 0o644)
 fcntl.lockf(pf, fcntl.LOCK_EX | fcntl.LOCK_NB)
 os.write(pf, b"%d\n" % os.getpid())
 while True:
     signal.pause()
 `
+}
+
+// lateDaemon returns to the shell at once; its daemon writes the pid file
+// only after a while (the classic not-ready daemon).
+var lateDaemon = pyDaemon(", time", "if os.fork() > 0:\n    os._exit(0)\n", "time.sleep(0.3)\n")
 
 // hoppingDaemon is late too, and its daemon forks away many times before
 // it settles: a single scan of /proc at the launcher's exit can miss it.
-const hoppingDaemon = `#!/usr/bin/env python3
-import fcntl, os, signal, sys
-pidfile = sys.argv[1]
-signal.pthread_sigmask(signal.SIG_SETMASK, [])
-signal.signal(signal.SIGINT, signal.SIG_DFL)
-if os.fork() > 0:
-    os._exit(0)
-os.setsid()
-for i in range(300):
-    if os.fork() > 0:
-        os._exit(0)
-os.chdir("/")
-os.umask(0)
-fd = os.open("/dev/null", os.O_RDWR)
-for i in range(3):
-    os.dup2(fd, i)
-os.closerange(3, 1024)
-pf = os.open(pidfile, os.O_RDWR | os.O_CREAT, 0o644)
-fcntl.lockf(pf, fcntl.LOCK_EX | fcntl.LOCK_NB)
-os.write(pf, b"%d\n" % os.getpid())
-while True:
-    signal.pause()
-`
+var hoppingDaemon = pyDaemon("", "for i in range(300):\n    if os.fork() > 0:\n        os._exit(0)\n", "")
 
 // Late readiness costs only ready: the daemon is found among the run's
 // processes, its pid file waited for, everything else judged as usual.
 func TestLateReadinessCostsOnlyReady(t *testing.T) {
 	for name, body := range map[string]string{"writes its pid file late": lateDaemon, "forks away 300 times first": hoppingDaemon} {
 		t.Run(name, func(t *testing.T) {
-			dir, err := os.MkdirTemp("", token+"-")
-			require.NoError(t, err)
-			t.Cleanup(func() { os.RemoveAll(dir) })
+			dir := tokenDir(t)
 			prog := filepath.Join(dir, "lated")
 			require.NoError(t, os.WriteFile(prog, []byte(body), 0o755))
 			for i := 0; i < 5; i++ {
@@ -873,17 +877,7 @@ func TestPIDFileFormats(t *testing.T) {
 			ts := startFromTerminal(t, "true")
 			pidfile := filepath.Join(ts.dir, "d.pid")
 			startFromTerminal(t, fmt.Sprintf("setsid -f sh -c 'printf %s $$ > %s; exec sleep 100000 </dev/null >/dev/null 2>&1'", strings.ReplaceAll(tt.format, "'", `"`), pidfile))
-			var pid int
-			require.Eventually(t, func() bool {
-				raw, err := os.ReadFile(pidfile)
-				if err != nil {
-					return false
-				}
-				pid, err = checker.ParsePID(raw)
-				comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-				return err == nil && strings.TrimSpace(string(comm)) == "sleep"
-			}, 10*time.Second, 2*time.Millisecond)
-			t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+			pid := waitDetached(t, pidfile, "sleep")
 			out, stderr, _ := runCLI(t, "--pid", strconv.Itoa(pid), "--pidfile", pidfile, "--format", "json")
 			r := parse(t, out)
 			require.NotEmpty(t, r.Checks, stderr)
@@ -902,18 +896,7 @@ func startDetached(t *testing.T, script, comm string) int {
 	ts := startFromTerminal(t, "true")
 	pidfile := filepath.Join(ts.dir, "pid.pid")
 	startFromTerminal(t, fmt.Sprintf("cd %s && setsid -f sh -c 'echo $$ > %s; exec %s'", ts.dir, pidfile, script))
-	var pid int
-	require.Eventually(t, func() bool {
-		raw, err := os.ReadFile(pidfile)
-		if err != nil {
-			return false
-		}
-		pid, err = checker.ParsePID(raw)
-		got, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-		return err == nil && strings.TrimSpace(string(got)) == comm
-	}, 10*time.Second, 2*time.Millisecond)
-	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
-	return pid
+	return waitDetached(t, pidfile, comm)
 }
 
 // Without --user nothing is required of privileges, but a half-finished

@@ -38,16 +38,36 @@ func TestProcessTitleOverTheEnvironmentIsUnknown(t *testing.T) {
 		assert.Contains(t, r.observed("env"), "process title")
 	})
 	t.Run("launch", func(t *testing.T) {
-		dir, err := os.MkdirTemp("", token+"-")
-		require.NoError(t, err)
-		t.Cleanup(func() { os.RemoveAll(dir) })
-		out, stderr, _ := runBin(t, dir, time.Minute, append([]string{"/usr/bin/redis-server", "--pidfile", filepath.Join(dir, "redis.pid"), "--no-probes", "--format", "json", "--"}, redisArgs(t, dir)...)...)
-		r := parse(t, out)
-		require.NotEmpty(t, r.Checks, stderr)
+		dir := tokenDir(t)
+		r := launchCheck(t, dir, append([]string{"/usr/bin/redis-server", "--pidfile", filepath.Join(dir, "redis.pid"), "--no-probes", "--format", "json", "--"}, redisArgs(t, dir)...)...)
 		assert.Equal(t, "unknown", r.status("env"), r.String())
 		assert.Contains(t, r.observed("env"), "DAEMONLAB_CANARY is not there")
 		assert.Empty(t, leakedIn(dir))
 	})
+}
+
+// launchCheck runs daemonlab check args in dir (launch mode: the daemon
+// is started by the check) and returns its report, which must have checks.
+func launchCheck(t *testing.T, dir string, args ...string) jsonReport {
+	t.Helper()
+	out, stderr, _ := runBin(t, dir, time.Minute, args...)
+	r := parse(t, out)
+	require.NotEmpty(t, r.Checks, stderr)
+	return r
+}
+
+// checkMemcached runs daemonlab check (with checkArgs) on memcached -d -u
+// user, launched in a fresh directory of the given mode that holds its
+// pid file; it returns the report and the directory.
+func checkMemcached(t *testing.T, mode os.FileMode, user string, checkArgs ...string) (jsonReport, string) {
+	t.Helper()
+	needDebian(t, "memcached")
+	dir := tokenDir(t)
+	require.NoError(t, os.Chmod(dir, mode))
+	pidfile := filepath.Join(dir, "memcached.pid")
+	args := append([]string{"/usr/bin/memcached", "--pidfile", pidfile}, checkArgs...)
+	args = append(args, "--format", "json", "--", "-d", "-u", user, "-P", pidfile, "-l", "127.0.0.1", "-p", strconv.Itoa(freePort(t)))
+	return launchCheck(t, dir, args...), dir
 }
 
 // shellWords quotes words for sh -c.
@@ -70,16 +90,7 @@ func shellWords(words []string) string {
 // file of root's). SIGTERM first: memcached removes its pid file as it
 // exits, so the probe creates the stale one.
 func TestStalePIDFileKeepsTheDaemonsOwner(t *testing.T) {
-	needDebian(t, "memcached")
-	dir, err := os.MkdirTemp("", token+"-")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	require.NoError(t, os.Chmod(dir, 0o777|os.ModeSticky))
-	pidfile := filepath.Join(dir, "memcached.pid")
-	out, stderr, _ := runBin(t, dir, time.Minute, "/usr/bin/memcached", "--pidfile", pidfile, "--probe", "sigterm,stale-pidfile", "--format", "json", "--",
-		"-d", "-u", "nobody", "-P", pidfile, "-l", "127.0.0.1", "-p", strconv.Itoa(freePort(t)))
-	r := parse(t, out)
-	require.NotEmpty(t, r.Checks, stderr)
+	r, dir := checkMemcached(t, 0o777|os.ModeSticky, "nobody", "--probe", "sigterm,stale-pidfile")
 	assert.Equal(t, "pass", r.status("pidfile"), r.String())
 	assert.Equal(t, "pass", r.status("stale-pidfile"), r.String())
 	assert.Empty(t, leakedIn(dir))
@@ -88,16 +99,7 @@ func TestStalePIDFileKeepsTheDaemonsOwner(t *testing.T) {
 // memcached -d ignores SIGHUP itself before it daemonises. Launch mode
 // left SIGHUP at its default, so the report must not blame nohup.
 func TestSIGHUPIgnoredByTheDaemonItself(t *testing.T) {
-	needDebian(t, "memcached")
-	dir, err := os.MkdirTemp("", token+"-")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	require.NoError(t, os.Chmod(dir, 0o755))
-	pidfile := filepath.Join(dir, "memcached.pid")
-	out, stderr, _ := runBin(t, dir, time.Minute, "/usr/bin/memcached", "--pidfile", pidfile, "--no-probes", "--format", "json", "--",
-		"-d", "-u", "root", "-P", pidfile, "-l", "127.0.0.1", "-p", strconv.Itoa(freePort(t)))
-	r := parse(t, out)
-	require.NotEmpty(t, r.Checks, stderr)
+	r, dir := checkMemcached(t, 0o755, "root", "--no-probes")
 	assert.Equal(t, "warn", r.status("sigdisp"), r.String())
 	assert.Contains(t, r.observed("sigdisp"), "SIGHUP is ignored by the daemon itself")
 	assert.NotContains(t, r.observed("sigdisp"), "nohup")

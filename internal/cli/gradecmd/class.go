@@ -81,14 +81,7 @@ func graderVersion(o *Options) string {
 // annotate completes a grade report with what the command knows: the
 // outcome as a value, the lab's hidden checks and the grader version.
 func annotate(r *report.Report, lab *labs.Spec, outcome grade.Outcome, version string) {
-	switch outcome {
-	case grade.Ungradable:
-		r.Outcome = report.OutcomeUngradable
-	case grade.NoInfra:
-		r.Outcome = report.OutcomeNotGradable
-	default:
-		r.Outcome = report.OutcomeGraded
-	}
+	r.Outcome = outcome.ReportOutcome()
 	for _, c := range lab.Checks {
 		if c.Hidden {
 			r.MarkHidden(c.ID)

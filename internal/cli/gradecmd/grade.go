@@ -5,7 +5,6 @@ package gradecmd
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,19 +21,10 @@ import (
 
 // Options are the inputs of `daemonlab grade`.
 type Options struct {
-	IO         *iostreams.IOStreams
-	Lab        string
-	Submission string
-	Format     string
-	Output     string
-	JSON       string
-	Image      string
-	Checker    string
-
-	// Reports and the options of the report writers.
-	Reports          []string
-	ShowHidden       bool
-	HiddenVisibility string
+	// The submission, the reports and the options of the report writers,
+	// and the checker binary: what grade --in-place takes too.
+	inplacecmd.GradeOptions
+	Image string
 
 	// InPlace grades a launch-mode lab on this machine (see inplacecmd).
 	InPlace bool
@@ -49,7 +39,7 @@ type Options struct {
 
 // NewCmdGrade builds the command; runF replaces the run function in tests.
 func NewCmdGrade(ios *iostreams.IOStreams, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: ios}
+	opts := &Options{GradeOptions: inplacecmd.GradeOptions{IO: ios}}
 	cmd := &cobra.Command{
 		Use:   "grade [--lab ID] [DIR]",
 		Short: "Grade a submission inside a fresh systemd container",
@@ -95,14 +85,10 @@ engine (not gradable).`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Lab, "lab", "", "lab id (04, 05) or a lab spec file")
-	cmdutil.AddReportFlags(f, &opts.Format, &opts.Output)
-	f.StringVar(&opts.JSON, "json", "", "also write the JSON result to this file (always complete)")
+	opts.AddReportFlags(f)
 	f.StringVar(&opts.Image, "image", "", "systemd image to use (default: build or reuse daemonlab's)")
 	f.StringVar(&opts.Checker, "checker-binary", "", "static daemonlab binary to copy into the container (default: this one)")
 	_ = f.MarkHidden("checker-binary")
-	cmdutil.AddReportList(f, &opts.Reports)
-	f.BoolVar(&opts.ShowHidden, "show-hidden", false, "show the details of the lab's hidden checks (a teacher's view)")
-	f.StringVar(&opts.HiddenVisibility, "hidden-visibility", "hidden", "Gradescope visibility of hidden checks: hidden, after_due_date or after_published")
 	addClassFlags(f, opts)
 	f.BoolVar(&opts.InPlace, inplacecmd.Flag, false, "grade a launch-mode lab (01–03) on this machine, a disposable sandbox such as a Gradescope container: no systemd, no Docker")
 	cmd.Long += "\n\n" + inplacecmd.Help
@@ -163,7 +149,7 @@ func containerLab(ref string) (*labs.Spec, error) {
 }
 
 func run(ctx context.Context, o *Options) error {
-	specs, err := cmdutil.ResolveReports(o.Format, o.Output, o.Reports)
+	specs, err := o.ReportSpecs()
 	if err != nil {
 		return err
 	}
@@ -182,21 +168,10 @@ func run(ctx context.Context, o *Options) error {
 	}
 	defer func() { _ = containers.CleanupAll(context.WithoutCancel(ctx)) }()
 	annotate(r, lab, outcome, graderVersion(o))
-	if o.JSON != "" {
-		specs = append(specs, cmdutil.ReportSpec{Format: "json", Path: o.JSON})
-	}
 	if err := cmdutil.WriteReports(o.IO, r, specs, o.writerOptions()); err != nil {
 		return err
 	}
-	switch {
-	case outcome == grade.NoInfra:
-		return cmdutil.Infra(fmt.Errorf("not gradable: %s", strings.Join(r.Errors, "; ")))
-	case outcome == grade.Ungradable:
-		return cmdutil.Ungradable(errors.New("the submission could not be graded"))
-	case !r.Passed():
-		return cmdutil.ErrChecksFailed
-	}
-	return nil
+	return inplacecmd.ExitError(r, outcome, "not gradable", false)
 }
 
 // runInPlace is grade --in-place (internal/cli/inplace), which grades
@@ -205,8 +180,5 @@ func runInPlace(ctx context.Context, o *Options) error {
 	if o.Class != "" || o.Image != "" {
 		return cmdutil.BadInput("--in-place grades one submission on this machine: no --class, no --image")
 	}
-	return inplacecmd.Run(ctx, &inplacecmd.Options{
-		IO: o.IO, Lab: o.Lab, Submission: o.Submission, Format: o.Format, Output: o.Output, JSON: o.JSON,
-		Reports: o.Reports, ShowHidden: o.ShowHidden, HiddenVisibility: o.HiddenVisibility, Checker: o.Checker,
-	})
+	return inplacecmd.Run(ctx, &inplacecmd.Options{GradeOptions: o.GradeOptions})
 }

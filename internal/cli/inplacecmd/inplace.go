@@ -20,9 +20,11 @@ import (
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
 	"github.com/daemonlab/daemonlab/internal/inplace"
 	"github.com/daemonlab/daemonlab/internal/iostreams"
+	"github.com/daemonlab/daemonlab/internal/launchplan"
 	"github.com/daemonlab/daemonlab/labs"
 	"github.com/daemonlab/daemonlab/report"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Flag is the flag that asks for in-place grading.
@@ -30,6 +32,13 @@ const Flag = "in-place"
 
 // Options are the inputs of `daemonlab grade --in-place`.
 type Options struct {
+	GradeOptions
+	Version string
+}
+
+// GradeOptions are the inputs `daemonlab grade` and `grade --in-place`
+// share: what to grade, the reports to write and the checker binary.
+type GradeOptions struct {
 	IO               *iostreams.IOStreams
 	Lab              string
 	Submission       string
@@ -40,7 +49,46 @@ type Options struct {
 	ShowHidden       bool
 	HiddenVisibility string
 	Checker          string
-	Version          string
+}
+
+// AddReportFlags registers the report flags of both commands: --format,
+// --output, --json, --report, --show-hidden and --hidden-visibility.
+func (o *GradeOptions) AddReportFlags(f *pflag.FlagSet) {
+	cmdutil.AddReportFlags(f, &o.Format, &o.Output)
+	f.StringVar(&o.JSON, "json", "", "also write the JSON result to this file (always complete)")
+	cmdutil.AddReportList(f, &o.Reports)
+	f.BoolVar(&o.ShowHidden, "show-hidden", false, "show the details of the lab's hidden checks (a teacher's view)")
+	f.StringVar(&o.HiddenVisibility, "hidden-visibility", "hidden", "Gradescope visibility of hidden checks: hidden, after_due_date or after_published")
+}
+
+// ReportSpecs are the reports to write: --format and --output, each
+// --report, then the --json file.
+func (o *GradeOptions) ReportSpecs() ([]cmdutil.ReportSpec, error) {
+	specs, err := cmdutil.ResolveReports(o.Format, o.Output, o.Reports)
+	if err != nil {
+		return nil, err
+	}
+	if o.JSON != "" {
+		specs = append(specs, cmdutil.ReportSpec{Format: "json", Path: o.JSON})
+	}
+	return specs, nil
+}
+
+// ExitError is the error a grading run ends the command with, for the exit
+// code: not gradable (notGradable, then the run's errors), ungradable,
+// interrupted, points lost, or nil for full marks.
+func ExitError(r *report.Report, outcome launchplan.Outcome, notGradable string, interrupted bool) error {
+	switch {
+	case outcome == launchplan.NoInfra:
+		return cmdutil.Infra(fmt.Errorf("%s: %s", notGradable, strings.Join(r.Errors, "; ")))
+	case outcome == launchplan.Ungradable:
+		return cmdutil.Ungradable(errors.New("the submission could not be graded"))
+	case interrupted:
+		return cmdutil.ErrInterrupted
+	case !r.Passed():
+		return cmdutil.ErrChecksFailed
+	}
+	return nil
 }
 
 // Help is the paragraph the grade command's help gives --in-place.
@@ -95,7 +143,7 @@ func NewCmdGradeStub(ios *iostreams.IOStreams, short string) *cobra.Command {
 // NewCmdGradeInPlace is `grade --in-place` with its own flags (the grade
 // command's report flags).
 func NewCmdGradeInPlace(ios *iostreams.IOStreams) *cobra.Command {
-	opts := &Options{IO: ios}
+	opts := &Options{GradeOptions: GradeOptions{IO: ios}}
 	var inPlace bool
 	cmd := &cobra.Command{
 		Use:           "grade --in-place [--lab ID] [DIR]",
@@ -120,11 +168,7 @@ func NewCmdGradeInPlace(ios *iostreams.IOStreams) *cobra.Command {
 	f := cmd.Flags()
 	f.BoolVar(&inPlace, Flag, false, "grade on this machine, a disposable sandbox (launch-mode labs only)")
 	f.StringVar(&opts.Lab, "lab", "", "lab id (01, 02, 03) or a lab folder or spec file")
-	cmdutil.AddReportFlags(f, &opts.Format, &opts.Output)
-	f.StringVar(&opts.JSON, "json", "", "also write the JSON result to this file (always complete)")
-	cmdutil.AddReportList(f, &opts.Reports)
-	f.BoolVar(&opts.ShowHidden, "show-hidden", false, "show the details of the lab's hidden checks (a teacher's view)")
-	f.StringVar(&opts.HiddenVisibility, "hidden-visibility", "hidden", "Gradescope visibility of hidden checks: hidden, after_due_date or after_published")
+	opts.AddReportFlags(f)
 	f.StringVar(&opts.Checker, "checker-binary", "", "daemonlab binary that judges (default: this one)")
 	_ = f.MarkHidden("checker-binary")
 	return cmd
@@ -147,12 +191,9 @@ func Run(ctx context.Context, o *Options) error {
 		}
 		o.Lab = id
 	}
-	specs, err := cmdutil.ResolveReports(o.Format, o.Output, o.Reports)
+	specs, err := o.ReportSpecs()
 	if err != nil {
 		return err
-	}
-	if o.JSON != "" {
-		specs = append(specs, cmdutil.ReportSpec{Format: "json", Path: o.JSON})
 	}
 	lab, err := labs.Load(o.Lab)
 	if err != nil {
@@ -180,7 +221,7 @@ func Run(ctx context.Context, o *Options) error {
 	r, outcome, err := inplace.Grade(ctx, inplace.Options{
 		Lab: lab, LabRef: labRef, Submission: o.Submission, Checker: o.Checker, Progress: o.IO.ErrOut,
 	})
-	if errors.Is(err, inplace.ErrBadSubmission) {
+	if errors.Is(err, launchplan.ErrBadSubmission) {
 		return cmdutil.BadInput("%v", err)
 	}
 	if err != nil {
@@ -190,17 +231,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err := cmdutil.WriteReports(o.IO, r, specs, wopts); err != nil {
 		return err
 	}
-	switch {
-	case outcome == inplace.NoInfra:
-		return cmdutil.Infra(fmt.Errorf("not gradable here: %s", strings.Join(r.Errors, "; ")))
-	case outcome == inplace.Ungradable:
-		return cmdutil.Ungradable(errors.New("the submission could not be graded"))
-	case ctx.Err() != nil:
-		return cmdutil.ErrInterrupted
-	case !r.Passed():
-		return cmdutil.ErrChecksFailed
-	}
-	return nil
+	return ExitError(r, outcome, "not gradable here", ctx.Err() != nil)
 }
 
 // annotate adds what the command knows: hidden checks, the version.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,8 +19,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-var repoRoot = testutil.RepoRoot()
 
 // terminal collects what the sandbox writes on its pseudo-terminal; each
 // write wakes the waiters.
@@ -74,18 +71,6 @@ func (t *terminal) waitFor(tb testing.TB, text string, d time.Duration) {
 	}
 }
 
-func buildPair(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, name := range []string{"daemonlab", "daemonlab-grade"} {
-		build := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./cmd/"+name)
-		build.Dir, build.Env = repoRoot, append(os.Environ(), "CGO_ENABLED=0")
-		out, err := build.CombinedOutput()
-		require.NoError(t, err, string(out))
-	}
-	return filepath.Join(dir, "daemonlab")
-}
-
 func requireEngine(t *testing.T) {
 	t.Helper()
 	testutil.RequireEngine(t, containers.EngineAvailable(context.Background()))
@@ -134,7 +119,7 @@ func wait(t *testing.T, cmd *exec.Cmd, d time.Duration) error {
 // systemctl is-system-running in the sandbox and exits; the container is gone.
 func TestSandboxSession(t *testing.T) {
 	requireEngine(t)
-	bin := buildPair(t)
+	bin := testutil.BuildCLI(t)
 	cmd, ptmx, term := start(t, bin, "--lab", "06")
 	term.waitFor(t, ":/lab# ", 90*time.Second)
 	_, err := ptmx.Write([]byte("systemctl is-system-running --wait; ls /lab; tty; daemonlab labs | head -1\r"))
@@ -156,7 +141,7 @@ func TestSandboxSession(t *testing.T) {
 // and removes its container.
 func TestSandboxLostTerminal(t *testing.T) {
 	requireEngine(t)
-	bin := buildPair(t)
+	bin := testutil.BuildCLI(t)
 	cmd, ptmx, term := start(t, bin)
 	term.waitFor(t, ":/lab# ", 90*time.Second)
 	// What the kernel does when the terminal goes away: SIGHUP to the
