@@ -94,6 +94,7 @@ func (j *judgement) fds() outcome {
 		return unreadable("/proc/PID/fd", s.FDErr, o.expected)
 	}
 	var leaks, unexpected, all []string
+	reserved := 0 // close-on-exec /dev/null descriptors among unexpected
 	for _, fd := range s.FDs {
 		if fd.Num <= 2 {
 			continue
@@ -106,10 +107,16 @@ func (j *judgement) fds() outcome {
 			leaks = append(leaks, line)
 		case fdUnexpected:
 			unexpected = append(unexpected, line)
+			if isDevNull(fd) {
+				reserved++
+			}
 		}
 	}
 	o.details = all
 	o.hint = "close every descriptor above 2 first thing (close_range(3, ~0U, 0), or a loop up to the RLIMIT_NOFILE limit), and open your own with O_CLOEXEC."
+	if len(leaks) == 0 && reserved > 0 && reserved == len(unexpected) {
+		o.hint = "a close-on-exec /dev/null reaches no child: keep it if it reserves a descriptor number on purpose; otherwise close the spare descriptor after dup2() onto 0-2."
+	}
 	switch {
 	case len(all) == 0:
 		o.status, o.observed = report.Pass, "no descriptors beyond 0-2"

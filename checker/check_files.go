@@ -21,7 +21,7 @@ func (j *judgement) noPIDFile(expected string) outcome {
 		o.status, o.observed = report.Skip, fmt.Sprintf("no pid file found; systemd tracks the main pid of %s", j.s.Unit)
 	default:
 		o.status = report.Warn
-		o.observed = fmt.Sprintf("no pid file found (open *.pid descriptors, /run/%s.pid, /run/%s/..., /run/*/%s.pid naming it); name it with --pidfile", j.s.Stat.Comm, j.s.Stat.Comm, j.s.Stat.Comm)
+		o.observed = fmt.Sprintf("no pid file found (open *.pid descriptors, a -p/--pidfile FILE on its command line, /run/%s.pid, /run/%s/..., /run/*/%s.pid naming it); name it with --pidfile", j.s.Stat.Comm, j.s.Stat.Comm, j.s.Stat.Comm)
 		o.hint = "a classic daemon writes /run/NAME.pid so init scripts can find it."
 	}
 	return o
@@ -135,8 +135,12 @@ func (j *judgement) lock() outcome {
 				observed: fmt.Sprintf("no pid file, but holds %s on fd %d (%s)", lockKind(h.lock), h.fd, j.fdTarget(h.fd))}
 		}
 		o := j.noPIDFile(expected)
-		if l := s.HeldListeners(); len(l) > 0 && o.status != report.Skip {
+		if l, gone := j.bindable(); len(l) > 0 && o.status != report.Skip {
 			return j.listenerInstead(o, "no pid file and no lock", l)
+		} else if len(gone) > 0 && o.status == report.Warn {
+			o.observed = "no pid file and no lock found: nothing stops a second copy" + goneNote(gone)
+			o.hint = "lock the pid file (fcntl F_SETLK or flock LOCK_EX|LOCK_NB) and keep it open, so a second copy fails to start."
+			return o
 		}
 		if o.status == report.Warn {
 			o.observed = "no pid file and no lock found: nothing stops a second copy"
@@ -157,18 +161,38 @@ func (j *judgement) lock() outcome {
 				open = append(open, fmt.Sprint(fd.Num))
 			}
 		}
+		elsewhere := j.otherWriteLocks(pf)
 		switch {
 		case len(others) > 0:
 			return fail(o, fmt.Sprintf("%s is locked, but not by this process: %s", pf.Path, strings.Join(others, "; ")))
 		case len(open) > 0:
-			return fail(o, fmt.Sprintf("%s is open on fd %s but not locked", pf.Path, strings.Join(open, ",")))
+			o = fail(o, fmt.Sprintf("%s is open on fd %s but not locked", pf.Path, strings.Join(open, ",")))
+			if len(elsewhere) > 0 {
+				o.observed += fmt.Sprintf("; it holds %s instead", j.describeHeld(elsewhere[0]))
+			}
+			return o
 		case s.FDErr != nil:
 			return unreadable("/proc/PID/fd", s.FDErr, expected)
+		case len(elsewhere) > 0:
+			// tor: its DataDirectory lock keeps a second copy out, but the
+			// pid file others read stays unlocked. With no pid file at all
+			// such a lock passes (rpcbind); beside an unlocked pid file it
+			// is advice, and a failure where the lab judges the pid file.
+			o.status = report.Warn
+			if j.profile.RequirePIDFile {
+				o.status = report.Fail
+			}
+			o.observed = fmt.Sprintf("its pid file %s is not locked, but it holds %s: that lock likely keeps a second copy out, but the pid file cannot show a live daemon from a stale file", pf.Path, j.describeHeld(elsewhere[0]))
+			o.hint = "lock the pid file itself and keep it open: tools read the pid file, and only its lock tells a running daemon from a stale file."
+			return o
 		}
-		if l := s.HeldListeners(); len(l) > 0 {
-			return j.listenerInstead(o, "no lock on "+pf.Path, l)
+		l, gone := j.bindable()
+		if len(l) > 0 {
+			o = j.listenerInstead(o, "no lock on "+pf.Path, l)
+			o.observed += goneNote(gone)
+			return o
 		}
-		return fail(o, fmt.Sprintf("no lock on %s: a second copy would start", pf.Path))
+		return fail(o, fmt.Sprintf("no lock on %s: a second copy would start", pf.Path)+goneNote(gone))
 	}
 	h := held[0]
 	via := "found in /proc/locks"
@@ -209,6 +233,33 @@ func (j *judgement) listenerInstead(o outcome, what string, ls []procfs.Listener
 	}
 	o.hint = "a lock on the pid file also stops a second copy that binds nothing, and a stale pid file never blocks a start."
 	return o
+}
+
+// bindable splits the listeners the process holds into those a second
+// copy would have to bind again, and unix sockets whose bind-time path is
+// gone (renamed or unlinked): those prove nothing about a second copy,
+// which binds its own temporary name.
+func (j *judgement) bindable() (live, gone []procfs.Listener) {
+	for _, l := range j.s.HeldListeners() {
+		if j.s.UnboundPaths[l.Inode] {
+			gone = append(gone, l)
+		} else {
+			live = append(live, l)
+		}
+	}
+	return live, gone
+}
+
+// goneNote mentions the unix sockets left out of the evidence.
+func goneNote(gone []procfs.Listener) string {
+	if len(gone) == 0 {
+		return ""
+	}
+	names := make([]string, len(gone))
+	for i, l := range gone {
+		names[i] = l.Path
+	}
+	return fmt.Sprintf(" (unix socket bound as %s, since renamed or removed: no evidence that a second copy would fail to bind)", firstFew(names, 2))
 }
 
 // pidFileLocks finds the locks on the pid file's inode that the target
@@ -268,6 +319,24 @@ func (j *judgement) anyHeldLock() []heldLock {
 		}
 	}
 	return out
+}
+
+// otherWriteLocks lists the write locks the target holds on files other
+// than its pid file.
+func (j *judgement) otherWriteLocks(pf PIDFile) []heldLock {
+	var out []heldLock
+	for _, h := range j.anyHeldLock() {
+		if h.lock.Access == "WRITE" && h.lock.Inode != pf.Ino {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// describeHeld names a held lock and its file: "write flock lock on
+// /var/lib/tor/lock (fd 8)".
+func (j *judgement) describeHeld(h heldLock) string {
+	return fmt.Sprintf("%s on %s (fd %d)", lockKind(h.lock), j.fdTarget(h.fd), h.fd)
 }
 
 func (j *judgement) hasFDOn(pf PIDFile) bool {

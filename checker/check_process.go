@@ -187,6 +187,10 @@ func (j *judgement) cwd() outcome {
 		o.status = report.Pass
 	case strings.HasSuffix(s.Cwd, " (deleted)"):
 		o.status, o.observed = report.Fail, s.Cwd+": its working directory was removed under it"
+	case s.chrooted() && s.Cwd == s.Root && (!strict || want == "/"):
+		// chroot(dir) then chdir("/"): the daemon is at its own / (the
+		// checker sees both as dir), which pins nothing outside its tree.
+		o.status, o.observed = report.Pass, fmt.Sprintf("%s: at the root of its chroot %s", s.Cwd, s.Root)
 	case j.planted != nil && s.Cwd == j.planted.Dir:
 		o.status, o.observed = report.Fail, s.Cwd+": still the directory it was launched from"
 	case strict:
@@ -230,7 +234,9 @@ func (j *judgement) umask() outcome {
 		return o
 	}
 	if pl := j.planted; pl != nil && got == Mode(pl.Umask) {
-		o.status, o.observed = report.Fail, fmt.Sprintf("umask %s, unchanged since launch: the daemon never called umask()", got)
+		// Equal to the planted mask: either the daemon never called
+		// umask(), or it chose that very value (postfix sets 077 itself).
+		o.status, o.observed = report.Fail, fmt.Sprintf("umask %s, the same as the mask planted at launch: cannot tell whether the daemon set it or never called umask()", got)
 		return o
 	}
 	switch {

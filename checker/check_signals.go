@@ -25,13 +25,8 @@ func (j *judgement) sigmask() outcome {
 	}
 	// Signals consumed through a signalfd or by a thread in sigwait() are
 	// blocked on purpose.
-	var consumed procfs.SigSet
+	consumed := s.signalfdMask()
 	waiter := false
-	for _, fd := range s.FDs {
-		if fd.AnonKind() == "signalfd" && fd.HasInfo && fd.Info.HasSigMask {
-			consumed |= fd.Info.SigMask
-		}
-	}
 	for _, t := range tasks {
 		if strings.Contains(t.Wchan, "sigtimedwait") {
 			waiter = true
@@ -116,14 +111,53 @@ func (j *judgement) sigmask() outcome {
 	return o
 }
 
-func (j *judgement) sigdisp() outcome {
+// signalfdMask is the set of signals the process's signalfds read.
+func (s *Snapshot) signalfdMask() procfs.SigSet {
+	var m procfs.SigSet
+	for _, fd := range s.FDs {
+		if fd.AnonKind() == "signalfd" && fd.HasInfo && fd.Info.HasSigMask {
+			m |= fd.Info.SigMask
+		}
+	}
+	return m
+}
+
+// blockedEverywhere is the set of signals every thread blocks (the main
+// thread's mask from status when the threads could not be read).
+func (s *Snapshot) blockedEverywhere() procfs.SigSet {
+	if s.TasksErr != nil || len(s.Tasks) == 0 {
+		return s.Status.SigBlk
+	}
+	all := ^procfs.SigSet(0)
+	for _, t := range s.Tasks {
+		all &= t.SigBlk
+	}
+	return all
+}
+
+func (j *judgement) sigdisp() (o outcome) {
 	s := j.s
 	ign, cgt := s.Status.SigIgn, s.Status.SigCgt
-	o := outcome{
+	o = outcome{
 		expected: "no signal left ignored by the launcher; SIGTERM not ignored",
 		observed: fmt.Sprintf("ignored: %s; caught: %s", ign.Brief(6), cgt.Brief(6)),
 		hint:     "reset every signal to SIG_DFL (signal(sig, SIG_DFL) for 1..NSIG), then install the handlers you need with sigaction().",
 	}
+	// The kernel never discards a blocked signal as ignored: it stays
+	// pending, and a signalfd reads it. An ignored signal blocked in every
+	// thread and in a signalfd's mask is consumed there, the SIG_IGN has no
+	// effect — credited as sigmask credits a signalfd.
+	viaSignalfd := ign & s.signalfdMask() & s.blockedEverywhere()
+	ign &^= viaSignalfd
+	defer func() {
+		switch {
+		case viaSignalfd == 0:
+		case o.status == report.Pass:
+			o.observed = fmt.Sprintf("%s ignored, but blocked and consumed by a signalfd, so the SIG_IGN has no effect (%s)", viaSignalfd, o.observed)
+		default:
+			o.observed += fmt.Sprintf("; %s ignored, but blocked and consumed by a signalfd (no effect)", viaSignalfd)
+		}
+	}()
 	if pl := j.planted; pl != nil {
 		if still := ign & procfs.SigSetOf(pl.Ignored...); still != 0 {
 			o.status = report.Fail

@@ -105,6 +105,12 @@ func (j *judgement) classifyFD(fd procfs.FD) (fdVerdict, string) {
 	switch {
 	case isTerminal(fd):
 		return fdLeak, "a terminal: output still reaches the user's screen"
+	case isDevNull(fd) && fd.HasInfo && fd.Info.CloseOnExec():
+		// An inherited descriptor cannot carry O_CLOEXEC across the exec
+		// (it would have been closed), and this one reaches no child:
+		// kept on purpose, as postfix's master reserves fixed numbers
+		// for its plumbing with dup(0) after closefrom(3).
+		return fdUnexpected, "/dev/null beyond 2, close-on-exec: reserved on purpose? it leaks into nothing"
 	case isDevNull(fd) && launched:
 		return fdLeak, "/dev/null beyond 2: the spare descriptor left over after dup2() onto 0-2"
 	case isDevNull(fd):
@@ -127,6 +133,14 @@ func (j *judgement) classifyFD(fd procfs.FD) (fdVerdict, string) {
 			return fdUnexpected, "one end of a pipe the daemon made and kept (a readiness pipe not closed?)"
 		}
 		return fdUnexpected, "one end of a pipe: inherited from the launcher?"
+	}
+	switch {
+	case strings.HasPrefix(fd.Target, "/memfd:"):
+		return fdOK, "a memfd: the daemon's own memory"
+	case strings.HasPrefix(fd.Target, "/dev/shm/"):
+		return fdOK, "POSIX shared memory: the daemon's own memory"
+	case fd.IsRegular() && (!fd.HasInfo || fd.Info.AccessMode() == "r") && isScript(s.Cmdline, fd.Target):
+		return fdOK, "the script it runs, which its interpreter keeps open"
 	}
 	for _, glob := range j.profile.FDAllow {
 		if ok, _ := filepath.Match(glob, fd.Target); ok {
@@ -151,6 +165,23 @@ func (j *judgement) classifyFD(fd procfs.FD) (fdVerdict, string) {
 		return fdUnexpected, "not explained: a file the daemon opened and kept"
 	}
 	return fdUnexpected, "not explained: a file the launcher left open?"
+}
+
+// isScript reports whether target is the script an interpreter runs: the
+// first argument after the interpreter's options ("perl -wT
+// /usr/sbin/munin-node", "python3 -u mydaemon.py"), which a relative path
+// matches by its trailing components.
+func isScript(cmdline []string, target string) bool {
+	for _, arg := range cmdline[min(1, len(cmdline)):] {
+		if strings.HasPrefix(arg, "-") {
+			continue
+		}
+		if filepath.IsAbs(arg) {
+			return filepath.Clean(arg) == target
+		}
+		return strings.HasSuffix(target, "/"+filepath.Clean(arg))
+	}
+	return false
 }
 
 // pipeEnds counts the descriptors of the process on the same pipe.

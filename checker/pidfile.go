@@ -61,6 +61,19 @@ func readPIDFile(fs procfs.FS, given string, s *Snapshot) PIDFile {
 			return statPIDFile(fd.Target, fmt.Sprintf("held open on fd %d", fd.Num))
 		}
 	}
+	for _, cand := range cmdlinePIDFiles(s.Cmdline) {
+		if !filepath.IsAbs(cand) {
+			if s.CwdErr != nil || s.Cwd == "" {
+				continue
+			}
+			cand = filepath.Join(s.Cwd, cand)
+		}
+		// taken only when it names this very process: "-p" is a port,
+		// a profile or anything else to many programs
+		if pf := statPIDFile(cand, "named on its command line"); pf.Exists && pf.PID == s.PID {
+			return pf
+		}
+	}
 	names := []string{s.Stat.Comm}
 	if s.Exe != "" {
 		if base := filepath.Base(strings.TrimSuffix(s.Exe, " (deleted)")); base != s.Stat.Comm {
@@ -93,6 +106,26 @@ func readPIDFile(fs procfs.FS, given string, s *Snapshot) PIDFile {
 		return stale
 	}
 	return findUnderRun(names, s.PID)
+}
+
+// pidFileFlags are the options that name a pid file on command lines
+// (fail2ban-server -p, --pidfile, dropbear -P, xinetd -pidfile).
+var pidFileFlags = []string{"-p", "-P", "--pid", "--pidfile", "-pidfile", "--pid-file"}
+
+// cmdlinePIDFiles lists the values of pid-file options in a command line
+// ("-p FILE", "--pidfile=FILE"), argv[0] left out.
+func cmdlinePIDFiles(argv []string) []string {
+	var out []string
+	for i := 1; i < len(argv); i++ {
+		for _, flag := range pidFileFlags {
+			if argv[i] == flag && i+1 < len(argv) && argv[i+1] != "" {
+				out = append(out, argv[i+1])
+			} else if v, ok := strings.CutPrefix(argv[i], flag+"="); ok && v != "" {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }
 
 // findUnderRun looks for NAME.pid or pid in the directories of /run (a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -30,6 +31,10 @@ type Snapshot struct {
 
 	Cwd    string
 	CwdErr error
+	// Root is /proc/PID/root: "/" unless the process chroot()ed (then the
+	// directory it sees as /, as the checker names it).
+	Root    string
+	RootErr error
 
 	Environ []string
 	EnvErr  error
@@ -51,6 +56,11 @@ type Snapshot struct {
 	// Listeners are the listening sockets of the process's network
 	// namespace, by inode; read only when the process holds sockets.
 	Listeners map[uint64]procfs.Listener
+	// UnboundPaths are the held unix sockets, by inode, whose bind-time
+	// path (what /proc/net/unix shows) no longer exists in the process's
+	// root: bound under a temporary name and renamed (haproxy,
+	// supervisord), or unlinked.
+	UnboundPaths map[uint64]bool
 
 	// Ancestors runs from the parent up to the root of the pid namespace.
 	Ancestors []Relative
@@ -142,6 +152,7 @@ func Take(ctx context.Context, pid int, opts Options) (*Snapshot, error) {
 	s.Exe, s.ExeErr = gp.ExeWithContext(gctx)
 	s.Cmdline, _ = gp.CmdlineSliceWithContext(gctx)
 	s.Cwd, s.CwdErr = gp.CwdWithContext(gctx)
+	s.Root, s.RootErr = fs.Readlink(pid, "root")
 	if raw, err := fs.ReadFile(pid, "environ"); err != nil {
 		s.EnvErr = err
 	} else {
@@ -160,6 +171,7 @@ func Take(ctx context.Context, pid int, opts Options) (*Snapshot, error) {
 			break
 		}
 	}
+	s.UnboundPaths = unboundPaths(fs, s)
 	s.Ancestors = readAncestors(fs, s.Stat.PPID)
 	if sid := s.Stat.Session; sid > 0 && sid != pid {
 		// A recycled pid is not the leader: a real leader's session is its pid.
@@ -285,6 +297,12 @@ func liveness(fs procfs.FS, s *Snapshot) map[int]bool {
 // Live).
 func (s *Snapshot) alive(pid int) bool { return s.Live[pid] }
 
+// chrooted reports whether the process runs in a chroot: its root
+// directory, read from /proc/PID/root, is not the checker's /.
+func (s *Snapshot) chrooted() bool {
+	return s.RootErr == nil && s.Root != "" && s.Root != "/"
+}
+
 // Parent returns the parent, if it could be read.
 func (s *Snapshot) Parent() *Relative {
 	if len(s.Ancestors) == 0 {
@@ -295,6 +313,28 @@ func (s *Snapshot) Parent() *Relative {
 
 // UnderSystemd reports whether systemd runs the process as a service.
 func (s *Snapshot) UnderSystemd() bool { return strings.HasSuffix(s.Unit, ".service") }
+
+// unboundPaths finds the held unix sockets whose path is gone, looked up
+// in the process's own root (/proc/PID/root/PATH: a chroot, another mount
+// namespace). Nothing is looked up when that root cannot be read.
+func unboundPaths(fs procfs.FS, s *Snapshot) map[uint64]bool {
+	if s.RootErr != nil {
+		return nil
+	}
+	var gone map[uint64]bool
+	for _, l := range s.HeldListeners() {
+		if l.Proto != "unix" || l.Path == "" || l.Abstract() {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(fs.Path(s.PID, "root"), l.Path)); errors.Is(err, os.ErrNotExist) {
+			if gone == nil {
+				gone = map[uint64]bool{}
+			}
+			gone[l.Inode] = true
+		}
+	}
+	return gone
+}
 
 // HeldListeners lists the listening sockets the process holds open.
 func (s *Snapshot) HeldListeners() []procfs.Listener {

@@ -21,6 +21,11 @@ type Listener struct {
 func (l Listener) String() string {
 	if l.Proto == "unix" {
 		if strings.HasPrefix(l.Path, "@") {
+			if strings.Trim(l.Path, "@") == "" {
+				// the kernel prints each NUL of the name as '@': a name
+				// of NULs only (irqbalance's) reads as a row of them
+				return "abstract unix socket with an all-NUL name"
+			}
 			return "abstract unix socket " + l.Path
 		}
 		return "unix socket " + l.Path

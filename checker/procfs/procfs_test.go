@@ -1,6 +1,7 @@
 package procfs
 
 import (
+	"strings"
 	"syscall"
 	"testing"
 
@@ -211,4 +212,23 @@ func TestParseListeners(t *testing.T) {
   1: 00000000:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 777 2 0000000000000000 0
 `)
 	assert.Equal(t, []Listener{{Proto: "udp", Port: 53, Inode: 777}}, ParseListeners("udp", udp))
+}
+
+func TestListenerNames(t *testing.T) {
+	tests := []struct {
+		name string
+		l    Listener
+		want string
+	}{
+		{"abstract", Listener{Proto: "unix", Path: "@haveged"}, "abstract unix socket @haveged"},
+		{"abstract, all NUL (irqbalance)", Listener{Proto: "unix", Path: strings.Repeat("@", 108)}, "abstract unix socket with an all-NUL name"},
+		{"abstract, NULs inside a name", Listener{Proto: "unix", Path: "@a@b"}, "abstract unix socket @a@b"},
+		{"path", Listener{Proto: "unix", Path: "/run/app.sock"}, "unix socket /run/app.sock"},
+		{"tcp", Listener{Proto: "tcp6", Port: 22}, "tcp6 port 22"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.l.String())
+		})
+	}
 }

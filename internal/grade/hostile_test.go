@@ -104,6 +104,9 @@ while True: s.accept()[0].close()'`)))
 			write(t, dir, "mydaemon.c", withPrelude(t, shell(`(end=$(($(date +%s)+20)); while [ $(date +%s) -lt $end ]; do for p in /proc/[0-9]*; do
   [ "$(readlink $p/exe)" = /opt/daemonlab/daemonlab ] && { echo '`+forge+`' > $p/fd/1; kill -9 ${p#/proc/}; }; done; done) >/dev/null 2>&1 &`)))
 			write(t, dir, "mydaemon.service", restartNo)
+			// whether the forger wins the race to the checker's stdout
+			// depends on load: when it does, the four static checks are
+			// errors (the result is not trusted), never its forged passes
 		}, Graded, nil, "", []string{"restart"}},
 		{"a unit that links to a host file", func(t *testing.T, dir string) {
 			write(t, dir, "mydaemon.c", readFile(t, lab04src))

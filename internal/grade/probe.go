@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -21,8 +22,11 @@ var python = []string{"/usr/bin/python3", "-I", "-S", "-c"}
 // process holds which socket, its parent, its descriptors) from /proc,
 // which the submission cannot remount. A process of another user is read
 // by a child that takes that user's uid: root in the container has no
-// CAP_SYS_PTRACE. It prints one JSON object.
+// CAP_SYS_PTRACE. It makes itself non-dumpable first (as the checker does)
+// and prints one JSON object.
 const procProbe = `
+import ctypes
+ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no process here may open our descriptors
 import json, os, socket, sys, time
 
 def hexport(s):
@@ -336,12 +340,15 @@ func (g *grader) runProbe(ctx context.Context, d time.Duration, v any, args ...s
 	if res.ExitCode != 0 {
 		return fmt.Errorf("the probe failed: %s", capture.Compact(res.Output))
 	}
-	out := strings.TrimSpace(res.Output)
-	if i := strings.LastIndexByte(out, '\n'); i >= 0 {
-		out = out[i+1:]
-	}
-	if err := json.Unmarshal([]byte(out), v); err != nil {
+	// Exactly one JSON value and nothing else: a root process that reached
+	// the probe's stdout before the probe made itself non-dumpable cannot
+	// add a line of its own (nor kill the probe after writing one).
+	dec := json.NewDecoder(strings.NewReader(res.Output))
+	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("the probe's output: %s", capture.Compact(res.Output))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("the probe's output is not its own (more than one value): %s", capture.Compact(res.Output))
 	}
 	return nil
 }

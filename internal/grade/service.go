@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/daemonlab/daemonlab/checker/catalogue"
 	"github.com/daemonlab/daemonlab/containers"
 	"github.com/daemonlab/daemonlab/internal/capture"
+	"github.com/daemonlab/daemonlab/internal/cmdutil"
 	"github.com/daemonlab/daemonlab/internal/poll"
 	"github.com/daemonlab/daemonlab/internal/sysd"
 	"github.com/daemonlab/daemonlab/report"
@@ -312,9 +314,9 @@ func (g *grader) inside(ctx context.Context) {
 		setAll(report.Error, "the checker could not run in the container: "+err.Error())
 		return
 	}
-	var r report.Report
-	if jerr := json.Unmarshal([]byte(res.Output), &r); jerr != nil {
-		setAll(report.Error, "the checker failed in the container: "+capture.Compact(res.Output))
+	r, err := insideReport(res, pid)
+	if err != nil {
+		setAll(report.Error, "the checker's result in the container is not trusted: "+err.Error())
 		return
 	}
 	for _, id := range wanted {
@@ -324,6 +326,34 @@ func (g *grader) inside(ctx context.Context) {
 			g.mu.Unlock()
 		}
 	}
+}
+
+// insideReport reads the checker's result, trusting only what the checker
+// itself can have written. Root in the container may win the race to open
+// the checker's stdout before it makes itself non-dumpable: it can then
+// write there, or kill the checker after writing. So the checker must have
+// exited by itself with a verdict code, and its output must be exactly one
+// report with no field the checker does not write (forged text wrapped
+// around the real report cannot parse), about this pid.
+func insideReport(res containers.ExecResult, pid int) (*report.Report, error) {
+	switch res.ExitCode {
+	case cmdutil.ExitOK, cmdutil.ExitFailed, cmdutil.ExitIncomplete:
+	default:
+		return nil, fmt.Errorf("the checker exited with status %d: %s", res.ExitCode, capture.Compact(res.Output))
+	}
+	dec := json.NewDecoder(strings.NewReader(res.Output))
+	dec.DisallowUnknownFields()
+	var r report.Report
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("its output is not one report (%v): %s", err, capture.Compact(res.Output))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("its output holds more than one report: %s", capture.Compact(res.Output))
+	}
+	if r.Target == nil || r.Target.PID != pid || r.Mode != report.ModeAttach {
+		return nil, fmt.Errorf("its report is not about pid %d", pid)
+	}
+	return &r, nil
 }
 
 // running reads the unit's state; ok is false (with p["why"] said) when no

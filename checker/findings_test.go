@@ -1,0 +1,78 @@
+package checker
+
+import (
+	"syscall"
+	"testing"
+
+	"github.com/daemonlab/daemonlab/checker/launch"
+	"github.com/daemonlab/daemonlab/checker/procfs"
+	"github.com/daemonlab/daemonlab/report"
+	"github.com/stretchr/testify/assert"
+	"golang.org/x/sys/unix"
+)
+
+// The rules behind the QA findings on Debian daemons, on snapshots built
+// in memory (the *_real_test.go files hold them on real processes; these
+// run under -short too).
+func TestQAFindingsOnSnapshots(t *testing.T) {
+	planted := &launch.Planted{Umask: 0o077, Ignored: []syscall.Signal{syscall.SIGINT}, LauncherPID: 450, Subreaper: 42}
+	devNullFlags := func(num int, flags uint32) procfs.FD {
+		fd := devNull(num)
+		fd.HasInfo, fd.Info = true, procfs.FDInfo{Flags: flags}
+		return fd
+	}
+	signalfd := procfs.FD{Num: 4, Target: "anon_inode:[signalfd]", HasInfo: true, Info: procfs.FDInfo{HasSigMask: true, SigMask: procfs.SigSetOf(syscall.SIGINT, syscall.SIGTERM)}}
+	tests := []struct {
+		name    string
+		mutate  func(s *Snapshot)
+		planted *launch.Planted
+		id      string
+		want    report.Status
+		says    string
+	}{
+		{name: "F3 close-on-exec /dev/null", mutate: func(s *Snapshot) { s.FDs = append(s.FDs, devNullFlags(3, 0o2100002)) }, id: "fds", want: report.Warn, says: "close-on-exec: reserved on purpose"},
+		{name: "F3 /dev/null without close-on-exec", mutate: func(s *Snapshot) { s.FDs = append(s.FDs, devNullFlags(3, 0o100002)) }, planted: planted, id: "fds", want: report.Fail, says: "spare descriptor"},
+		{name: "F8 at the root of its chroot", mutate: func(s *Snapshot) { s.Cwd, s.Root = "/home/www", "/home/www" }, id: "cwd", want: report.Pass, says: "at the root of its chroot /home/www"},
+		{name: "F8 below the root of its chroot", mutate: func(s *Snapshot) { s.Cwd, s.Root = "/home/www/x", "/home/www" }, id: "cwd", want: report.Fail, says: "most likely the shell's"},
+		{name: "F8 an unreadable root is no chroot", mutate: func(s *Snapshot) { s.Cwd, s.Root, s.RootErr = "/home/www", "/home/www", unix.EACCES }, id: "cwd", want: report.Fail, says: "most likely the shell's"},
+		{name: "F11 ignored, blocked, read by a signalfd", mutate: func(s *Snapshot) {
+			s.Status.SigIgn = procfs.SigSetOf(syscall.SIGINT)
+			s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGINT, syscall.SIGTERM)
+			s.FDs = append(s.FDs, signalfd)
+		}, planted: planted, id: "sigdisp", want: report.Pass, says: "consumed by a signalfd"},
+		{name: "F11 ignored and in a signalfd's mask, but not blocked", mutate: func(s *Snapshot) {
+			s.Status.SigIgn = procfs.SigSetOf(syscall.SIGINT)
+			s.FDs = append(s.FDs, signalfd)
+		}, planted: planted, id: "sigdisp", want: report.Fail, says: "still ignored"},
+		{name: "F11 SIGTERM ignored but read by a signalfd", mutate: func(s *Snapshot) {
+			s.Status.SigIgn = procfs.SigSetOf(syscall.SIGTERM)
+			s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM)
+			s.FDs = append(s.FDs, signalfd)
+		}, id: "sigdisp", want: report.Pass, says: "SIGTERM ignored, but blocked"},
+		{name: "F14 memfd", mutate: func(s *Snapshot) {
+			s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "/memfd:conf (deleted)", HasStat: true, Mode: unix.S_IFREG})
+		}, id: "fds", want: report.Pass, says: "all explained"},
+		{name: "F14 the interpreter's script", mutate: func(s *Snapshot) {
+			s.Cmdline = []string{"/usr/bin/perl", "-wT", "/usr/sbin/munin-node"}
+			s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "/usr/sbin/munin-node", HasStat: true, Mode: unix.S_IFREG})
+		}, id: "fds", want: report.Pass, says: "all explained"},
+		{name: "F14 a file that is not the script", mutate: func(s *Snapshot) {
+			s.Cmdline = []string{"/usr/bin/perl", "-wT", "/usr/sbin/munin-node"}
+			s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "/var/cache/x", HasStat: true, Mode: unix.S_IFREG})
+		}, id: "fds", want: report.Warn, says: "not explained"},
+		{name: "F9 a renamed socket is no hint", mutate: func(s *Snapshot) {
+			s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "socket:[77]", Ino: 77, HasStat: true, Mode: unix.S_IFSOCK})
+			s.Listeners = map[uint64]procfs.Listener{77: {Proto: "unix", Path: "/run/haproxy/admin.sock.15164.tmp", Inode: 77}}
+			s.UnboundPaths = map[uint64]bool{77: true}
+		}, id: "lock", want: report.Warn, says: "bound as /run/haproxy/admin.sock.15164.tmp, since renamed or removed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := daemonSnapshot()
+			tt.mutate(s)
+			got := findCheck(t, Judge(s, DefaultProfile(), tt.planted), tt.id)
+			assert.Equal(t, tt.want, got.Status, "observed: %s", got.Observed)
+			assert.Contains(t, got.Observed, tt.says)
+		})
+	}
+}

@@ -1,0 +1,126 @@
+package checker
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/daemonlab/daemonlab/report"
+	"github.com/stretchr/testify/assert"
+)
+
+// bindThenRename is haproxy's and supervisord's way: bind a unix socket
+// under NAME.PID.tmp and (argv[3] "rename") rename it over NAME; the pid
+// file argv[2] is written and not locked.
+const bindThenRename = `
+import os, signal, socket, sys
+d, pidfile, how = sys.argv[1:4]
+s = socket.socket(socket.AF_UNIX)
+tmp = os.path.join(d, "admin.sock.%d.tmp" % os.getpid())
+s.bind(tmp)
+s.listen()
+if how == "rename":
+    os.rename(tmp, os.path.join(d, "admin.sock"))
+with open(pidfile, "w") as f:
+    f.write("%d\n" % os.getpid())
+print("ready", flush=True)
+while True:
+    signal.pause()
+`
+
+// TestLockHintLeavesOutARenamedSocket: /proc/net/unix keeps the name a
+// socket was bound under; when that path is gone, the socket is no
+// evidence that a second copy would fail to bind, and the lock hint does
+// not offer it.
+func TestLockHintLeavesOutARenamedSocket(t *testing.T) {
+	tests := []struct {
+		how   string
+		want  report.Status
+		says  string
+		never string
+	}{
+		{how: "rename", want: report.Fail, says: "since renamed or removed", never: "likely fail to bind"},
+		{how: "keep", want: report.Warn, says: "likely fail to bind it", never: "renamed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.how, func(t *testing.T) {
+			dir := t.TempDir()
+			pidfile := filepath.Join(dir, "d.pid")
+			pid := startPython(t, bindThenRename, dir, pidfile, tt.how)
+			got := findCheck(t, Judge(takeReal(t, pid, Options{PIDFile: pidfile}), DefaultProfile(), nil), "lock")
+			assert.Equal(t, tt.want, got.Status, "observed: %s", got.Observed)
+			assert.Contains(t, got.Observed, tt.says)
+			assert.Contains(t, got.Observed, fmt.Sprintf("admin.sock.%d.tmp", pid))
+			assert.NotContains(t, got.Observed, tt.never)
+		})
+	}
+}
+
+// lockElsewhere is tor: its pid file argv[1] written and closed (or, with
+// argv[3] "open", kept open unlocked, as the C reference's broken-lockfile
+// does) and a write flock held on another file, argv[2].
+const lockElsewhere = `
+import fcntl, os, signal, sys
+pidfile, lockfile, how = sys.argv[1:4]
+fd = os.open(lockfile, os.O_RDWR | os.O_CREAT, 0o644)
+fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+pfd = os.open(pidfile, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(pfd, b"%d\n" % os.getpid())
+if how != "open":
+    os.close(pfd)
+print("ready", flush=True)
+while True:
+    signal.pause()
+`
+
+// TestLockHeldOnAnotherFile: a daemon whose pid file is not locked but
+// that holds a write lock on another file gets that lock named; it is
+// advice beside an unlocked pid file (a failure where the lab judges the
+// pid file), and a pid file held open unlocked stays a failure.
+func TestLockHeldOnAnotherFile(t *testing.T) {
+	tests := []struct {
+		name    string
+		how     string
+		require bool
+		want    report.Status
+		says    string
+	}{
+		{name: "pid file closed", how: "closed", want: report.Warn, says: "is not locked, but it holds write flock lock on "},
+		{name: "pid file closed, the lab requires a pid file", how: "closed", require: true, want: report.Fail, says: "is not locked, but it holds write flock lock on "},
+		{name: "pid file open, unlocked", how: "open", want: report.Fail, says: "but not locked; it holds write flock lock on "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			pidfile, lockfile := filepath.Join(dir, "d.pid"), filepath.Join(dir, "lock")
+			pid := startPython(t, lockElsewhere, pidfile, lockfile, tt.how)
+			p := DefaultProfile()
+			p.RequirePIDFile = tt.require
+			got := findCheck(t, Judge(takeReal(t, pid, Options{PIDFile: pidfile}), p, nil), "lock")
+			assert.Equal(t, tt.want, got.Status, "observed: %s", got.Observed)
+			assert.Contains(t, got.Observed, tt.says+lockfile)
+		})
+	}
+}
+
+// allNULAbstract is irqbalance: a listening socket in the abstract
+// namespace whose name is NUL bytes only.
+const allNULAbstract = `
+import signal, socket
+s = socket.socket(socket.AF_UNIX)
+s.bind(b"\0" * 108)
+s.listen()
+print("ready", flush=True)
+while True:
+    signal.pause()
+`
+
+// TestAllNULAbstractSocketName: /proc/net/unix prints such a name as a row
+// of '@'; the lock hint says what it is instead.
+func TestAllNULAbstractSocketName(t *testing.T) {
+	pid := startPython(t, allNULAbstract)
+	got := findCheck(t, Judge(takeReal(t, pid, Options{}), DefaultProfile(), nil), "lock")
+	assert.Equal(t, report.Warn, got.Status, "observed: %s", got.Observed)
+	assert.Contains(t, got.Observed, "abstract unix socket with an all-NUL name")
+	assert.NotContains(t, got.Observed, "@@")
+}
