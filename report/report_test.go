@@ -96,3 +96,27 @@ func TestJSONWriterDoesNotModifyTheReport(t *testing.T) {
 	assert.Zero(t, r.Checks[0].DurationMS, "the duration in milliseconds is the document's, not the report's")
 	assert.Contains(t, out.String(), `"duration_ms": 1.5`)
 }
+
+// ReadJSON reads back exactly what the json writer writes, and refuses
+// anything added around it.
+func TestReadJSONReadsTheWritersDocument(t *testing.T) {
+	w, err := NewWriter("json", Options{})
+	require.NoError(t, err)
+	var out bytes.Buffer
+	require.NoError(t, w.Write(&out, sample()))
+	got, err := ReadJSON(out.String())
+	require.NoError(t, err)
+	assert.Equal(t, 42, got.Target.PID)
+	assert.Len(t, got.Checks, len(sample().Checks))
+
+	for name, text := range map[string]string{
+		"a second document": out.String() + out.String(),
+		"an unknown field":  strings.Replace(out.String(), "{", `{"forged": 1,`, 1),
+		"another schema":    strings.Replace(out.String(), `"schema_version": "1"`, `"schema_version": "0"`, 1),
+		"text before it":    "ok\n" + out.String(),
+		"nothing at all":    "",
+	} {
+		_, err := ReadJSON(text)
+		assert.Error(t, err, name)
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/daemonlab/daemonlab/checker"
 	"github.com/daemonlab/daemonlab/checker/launch"
+	"github.com/daemonlab/daemonlab/checker/procfs"
 	"github.com/daemonlab/daemonlab/report"
 )
 
@@ -18,18 +19,27 @@ import (
 // the second start creates must exit within the deadline, the refusal
 // visible as a non-zero status of the launcher or of its forked copy (both
 // seen, as subreaper); the first daemon keeps its pid; the pid file is
-// unchanged.
+// unchanged. What the first run forks meanwhile (its workers) is its own:
+// neither waited for nor signalled.
 func (l *launchRun) singleInstance() report.Check {
 	ctx, sess, fs, first, pf, opts := l.ctx, l.sess, l.fs, l.target, l.pf, l.opts
 	start := time.Now()
 	expected := "a second start exits non-zero promptly; the first daemon and its pid file are untouched"
 	check := checker.Check("single-instance").Expected(expected).Since(start)
 	const lockHint = "lock the pid file (fcntl F_SETLK / flock LOCK_NB) before writing it, and exit non-zero when the lock is taken."
-	before := map[int]bool{}
+	// Every process of the run alive now is the first run's, and so is
+	// whatever they fork meanwhile (squid's kids, supervisord's programs):
+	// never the second start's, never signalled.
+	before := map[int]uint64{}
 	for _, p := range sess.Processes() {
-		before[p] = true
+		if id, err := launch.IdentityOf(fs, p); err == nil {
+			before[p] = id.StartTicks
+		}
 	}
-	pidBefore := readFile(pf.Path)
+	if first.ID.PID > 1 {
+		before[first.ID.PID] = first.ID.StartTicks
+	}
+	pidBefore, hadPIDFile := readPIDFileRaw(pf.Path)
 
 	mark := sess.Mark()
 	second, err := l.launch()
@@ -40,15 +50,17 @@ func (l *launchRun) singleInstance() report.Check {
 	// Wait for everything the second start created to end: those still
 	// running now, and (through the exit log) those already gone.
 	var survivors []int
+	copies := 0 // processes of the second start besides its launcher
 	deadline := time.Now().Add(opts.SecondTimeout)
 	for _, p := range sess.Processes() {
-		if before[p] || p == run.Launcher {
+		if p == run.Launcher || firstRuns(fs, before, p) {
 			continue
 		}
 		id, err := launch.IdentityOf(fs, p)
 		if err != nil {
 			continue
 		}
+		copies++
 		wctx, wcancel := context.WithDeadline(ctx, deadline)
 		_, ok := sess.WaitExit(wctx, id)
 		wcancel()
@@ -57,7 +69,13 @@ func (l *launchRun) singleInstance() report.Check {
 			_ = id.Signal(fs, syscall.SIGKILL)
 		}
 	}
-	exits := sess.ExitsSince(mark)
+	var exits []launch.Exit
+	for _, e := range sess.ExitsSince(mark) {
+		if _, ok := before[e.PID]; !ok { // not one of the first run's, orphaned and ended
+			exits = append(exits, e)
+		}
+	}
+	copies += len(exits)
 	if !exited {
 		survivors = append(survivors, run.Launcher)
 	}
@@ -65,8 +83,14 @@ func (l *launchRun) singleInstance() report.Check {
 	if !first.ID.Alive(fs) {
 		problems = append(problems, fmt.Sprintf("the first daemon (pid %d) is gone", first.ID.PID))
 	}
-	if pf.Path != "" && !bytes.Equal(pidBefore, readFile(pf.Path)) {
-		problems = append(problems, fmt.Sprintf("the pid file changed from %q to %q", strings.TrimSpace(string(pidBefore)), strings.TrimSpace(string(readFile(pf.Path)))))
+	if pf.Path != "" {
+		pidAfter, hasPIDFile := readPIDFileRaw(pf.Path)
+		switch {
+		case hadPIDFile && !hasPIDFile:
+			problems = append(problems, fmt.Sprintf("the pid file (naming %q) was removed", strings.TrimSpace(string(pidBefore))))
+		case !bytes.Equal(pidBefore, pidAfter) || hadPIDFile != hasPIDFile:
+			problems = append(problems, fmt.Sprintf("the pid file changed from %q to %q", strings.TrimSpace(string(pidBefore)), strings.TrimSpace(string(pidAfter))))
+		}
 	}
 	if len(survivors) > 0 {
 		problems = append(problems, fmt.Sprintf("a second copy kept running (pid %v)", survivors))
@@ -81,7 +105,11 @@ func (l *launchRun) singleInstance() report.Check {
 		}
 	}
 	if len(problems) == 0 && refusedBy == "" {
-		problems = append(problems, "every process of the second start exited 0: nothing refused")
+		if copies == 0 {
+			problems = append(problems, "the second start ran no second copy but exited 0 (success): exit non-zero when already running")
+		} else {
+			problems = append(problems, "every process of the second start exited 0: nothing refused")
+		}
 	}
 	if len(problems) > 0 {
 		return check.Result(report.Fail, "second start: "+strings.Join(problems, "; "), lockHint)
@@ -102,6 +130,10 @@ func (l *launchRun) stalePIDFile(old launch.Identity) report.Check {
 	check := checker.Check("stale-pidfile").Expected(expected).Since(start)
 	if pf.Path == "" {
 		return check.Result(report.Skip, "no pid file known (give --pidfile)", "")
+	}
+	if !l.firstReturned {
+		// a launcher that does not return here says nothing of pid files
+		return check.Result(report.Skip, "cannot be judged: the program does not return even without a stale pid file; see ready", "")
 	}
 	// Make sure nothing of the earlier runs holds the lock any more.
 	_ = sess.KillAll()
@@ -152,6 +184,33 @@ func plantStale(pf checker.PIDFile, dead int) error {
 		return os.Lchown(pf.Path, int(pf.UID), int(pf.GID))
 	}
 	return nil
+}
+
+// firstRuns reports whether pid belongs to the first run: it, or one of
+// its ancestors, was alive before the second start (before maps those
+// pids to their start times, so a reused pid is not taken for one).
+func firstRuns(fs procfs.FS, before map[int]uint64, pid int) bool {
+	self := os.Getpid()
+	for hops := 0; pid > 1 && pid != self && hops < 4096; hops++ {
+		st, err := fs.Stat(pid)
+		if err != nil {
+			return false
+		}
+		if ticks, ok := before[pid]; ok && ticks == st.StartTicks {
+			return true
+		}
+		pid = st.PPID
+	}
+	return false
+}
+
+// readPIDFileRaw reads a pid file's bytes and whether it exists.
+func readPIDFileRaw(path string) ([]byte, bool) {
+	if path == "" {
+		return nil, false
+	}
+	data, err := os.ReadFile(path)
+	return data, err == nil
 }
 
 func readFile(path string) []byte {

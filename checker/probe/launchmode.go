@@ -74,6 +74,7 @@ func LaunchCheck(ctx context.Context, sess *launch.Session, fs procfs.FS, prof c
 	sess.SetPIDFile(prof.PIDFile)
 	l := &launchRun{ctx: ctx, sess: sess, fs: fs, prof: prof, opts: opts}
 	first, err := l.launch()
+	l.firstReturned = first.exited
 	if ctx.Err() != nil {
 		r.Checks = notRunChecks(prof, opts)
 		return r
@@ -133,6 +134,7 @@ func LaunchCheck(ctx context.Context, sess *launch.Session, fs procfs.FS, prof c
 			c = NotRun(id)
 		}
 		r.Checks = append(r.Checks, c)
+		l.last = id
 	}
 
 	// The probes act on the process the pid file names, when there is one:
@@ -182,6 +184,10 @@ type launchRun struct {
 	// daemon.
 	target Target
 	pf     checker.PIDFile
+	// firstReturned is whether the first start returned within the launch
+	// deadline; last is the probe run before the current one.
+	firstReturned bool
+	last          string
 }
 
 // start is one start of the program: the launcher and, once it returned
@@ -364,7 +370,7 @@ func (l *launchRun) withDaemon(id string, probe func(Target, checker.PIDFile) re
 			}
 		}
 		if !t.ID.Alive(l.fs) {
-			return checker.Check(id).Result(report.Skip, "the daemon did not survive an earlier probe and could not be started again", "")
+			return didNotSurvive(id, l.last, " and could not be started again")
 		}
 	}
 	return probe(*t, l.pf)

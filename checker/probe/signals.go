@@ -11,6 +11,8 @@ import (
 
 	"github.com/daemonlab/daemonlab/checker"
 	"github.com/daemonlab/daemonlab/checker/launch"
+	"github.com/daemonlab/daemonlab/checker/procfs"
+	"github.com/daemonlab/daemonlab/internal/poll"
 	"github.com/daemonlab/daemonlab/report"
 	"golang.org/x/sys/unix"
 )
@@ -64,6 +66,9 @@ func SIGHUP(ctx context.Context, t Target, want string, rl Reload, timeout time.
 		}
 		return check.Result(report.Fail, "SIGHUP ended the daemon: "+how, hint)
 	}
+	// The next probe must not land in the middle of the reload (munin-node
+	// re-executes itself with SIGTERM blocked while it handles SIGHUP).
+	defer t.settle(ctx, settleLimit)
 	if !rl.evidence() {
 		return check.Result(report.Pass, fmt.Sprintf("pid %d survived SIGHUP (same start time); no reload evidence configured", t.ID.PID), "")
 	}
@@ -75,6 +80,43 @@ func SIGHUP(ctx context.Context, t Target, want string, rl Reload, timeout time.
 		return check.Result(report.Fail, "the daemon reloaded, then exited", "")
 	}
 	return check.Result(report.Pass, fmt.Sprintf("pid %d reloaded and lives on (same start time)", t.ID.PID), "")
+}
+
+// settleLimit bounds the wait for a daemon to settle after SIGHUP.
+const settleLimit = 2 * time.Second
+
+// settleGap is how far apart two looks must agree for a daemon to count
+// as settled.
+const settleGap = 30 * time.Millisecond
+
+// settle waits (at most limit) until the target is quiet again: asleep
+// (state S or I, no deliverable signal pending) and its signal mask and
+// dispositions the same in two looks settleGap apart. It returns early
+// when the target is gone.
+func (t Target) settle(ctx context.Context, limit time.Duration) {
+	type look struct {
+		state                  byte
+		blk, ign, cgt, pending procfs.SigSet
+	}
+	read := func() (look, bool) {
+		st, err := t.Proc.Status(t.ID.PID)
+		if err != nil || !t.ID.Alive(t.Proc) {
+			return look{}, false
+		}
+		return look{st.State, st.SigBlk, st.SigIgn, st.SigCgt, (st.SigPnd | st.ShdPnd) &^ st.SigBlk}, true
+	}
+	quiet := func(l look) bool { return (l.state == 'S' || l.state == 'I') && l.pending == 0 }
+	var prev look
+	have := false
+	poll.Backoff{First: settleGap, Max: settleGap}.For(ctx, limit, func() bool {
+		cur, ok := read()
+		if !ok {
+			return true // gone: nothing to wait for
+		}
+		settled := have && quiet(prev) && quiet(cur) && prev == cur
+		prev, have = cur, true
+		return settled
+	})
 }
 
 // waitEvidence polls the reload evidence until it holds or ctx ends.
@@ -114,6 +156,11 @@ func SIGTERM(ctx context.Context, t Target, pf checker.PIDFile, timeout time.Dur
 	start := time.Now()
 	expected := fmt.Sprintf("exit within %s with status 0, pid file removed, lock released", timeout)
 	check := checker.Check("sigterm").Expected(expected).Since(start)
+	// whether a handler takes SIGTERM, as the signal is sent
+	caught := false
+	if st, err := t.Proc.Status(t.ID.PID); err == nil {
+		caught = st.SigCgt.Has(syscall.SIGTERM)
+	}
 	if err := t.signal(syscall.SIGTERM); err != nil {
 		return refused(check, err)
 	}
@@ -122,12 +169,12 @@ func SIGTERM(ctx context.Context, t Target, pf checker.PIDFile, timeout time.Dur
 	cancel()
 	took := time.Since(start).Round(time.Millisecond)
 	if !exited {
+		why, hint := termStuck(t)
 		_ = t.signal(syscall.SIGKILL)
 		kctx, kcancel := context.WithTimeout(ctx, 2*time.Second)
 		t.waitExit(kctx)
 		kcancel()
-		return check.Result(report.Fail, fmt.Sprintf("still running %s after SIGTERM; killed with SIGKILL", timeout),
-			"handle SIGTERM (or leave it at its default action) and leave the main loop promptly; never ignore it.")
+		return check.Result(report.Fail, fmt.Sprintf("still running %s after SIGTERM%s; killed with SIGKILL", timeout, why), hint)
 	}
 	var problems []string
 	status := "exit status not visible (not our child)"
@@ -137,8 +184,10 @@ func SIGTERM(ctx context.Context, t Target, pf checker.PIDFile, timeout time.Dur
 			problems = append(problems, status)
 		}
 	}
+	pidFileLeft := false
 	if pf.Path != "" {
 		if _, err := os.Stat(pf.Path); err == nil {
+			pidFileLeft = true
 			problems = append(problems, "pid file "+pf.Path+" left behind")
 		}
 		if holders := lockHolders(t, pf); holders != "" {
@@ -150,10 +199,42 @@ func SIGTERM(ctx context.Context, t Target, pf checker.PIDFile, timeout time.Dur
 		hint := "on SIGTERM: unlink the pid file, close it (releasing the lock) and exit(0)."
 		if known && e.Signaled && e.Signal == syscall.SIGTERM {
 			hint = "SIGTERM's default action killed it, so nothing was cleaned up: handle SIGTERM, unlink the pid file and exit(0)."
+			if caught {
+				hint = "it handles SIGTERM but then dies by the signal (re-raised after its handler): exit(0) after cleaning up instead"
+				if pidFileLeft {
+					hint += ", and remove the pid file"
+				}
+				hint += "."
+			}
 		}
 		return check.Result(report.Fail, observed+": "+strings.Join(problems, "; "), hint)
 	}
 	return check.Result(report.Pass, observed, "")
+}
+
+// termStuck says why a daemon still runs after SIGTERM, as /proc shows it
+// at the deadline: a blocked or pending SIGTERM was never delivered, which
+// is not the same mistake as ignoring it.
+func termStuck(t Target) (why, hint string) {
+	hint = "handle SIGTERM (or leave it at its default action) and leave the main loop promptly; never ignore it."
+	st, err := t.Proc.Status(t.ID.PID)
+	if err != nil {
+		return "", hint
+	}
+	const unblock = "unblock SIGTERM once set up (sigprocmask/pthread_sigmask), or read it with signalfd or sigwait(); a daemon busy in a SIGHUP handler must not keep it blocked afterwards."
+	switch {
+	case st.SigBlk.Has(syscall.SIGTERM) && (st.SigPnd.Has(syscall.SIGTERM) || st.ShdPnd.Has(syscall.SIGTERM)):
+		return ": SIGTERM is blocked (SigBlk) and still pending: it was never delivered", unblock
+	case st.SigBlk.Has(syscall.SIGTERM):
+		return ": SIGTERM is blocked (SigBlk)", unblock
+	case st.SigPnd.Has(syscall.SIGTERM) || st.ShdPnd.Has(syscall.SIGTERM):
+		return ": SIGTERM is still pending (not yet delivered)", hint
+	case st.SigIgn.Has(syscall.SIGTERM):
+		return ": SIGTERM is ignored (SigIgn)", hint
+	case st.SigCgt.Has(syscall.SIGTERM):
+		return ": its SIGTERM handler ran, but it did not exit", hint
+	}
+	return "", hint
 }
 
 // lockHolders describes locks left on the pid file's old inode.

@@ -16,10 +16,10 @@ import (
 func TestInsideReportTrustsOnlyTheChecker(t *testing.T) {
 	checked := &report.Report{Tool: "daemonlab", Mode: report.ModeAttach, Target: &report.Target{PID: 42},
 		Checks: []report.Check{{ID: "fds", Status: report.Fail, Observed: "fd 3 → /etc/passwd"}}}
-	out, err := json.Marshal(checked)
+	out, err := json.Marshal(report.JSONDocument(checked))
 	require.NoError(t, err)
 	honest := string(out) + "\n"
-	forged := `{"tool":"daemonlab","mode":"attach","target":{"pid":42},"checks":[{"id":"fds","status":"pass","observed":"no fd"}]}`
+	forged := `{"schema_version":"1","tool":"daemonlab","mode":"attach","target":{"pid":42},"checks":[{"id":"fds","status":"pass","observed":"no fd"}]}`
 	tests := []struct {
 		name   string
 		code   int
@@ -32,8 +32,8 @@ func TestInsideReportTrustsOnlyTheChecker(t *testing.T) {
 		{"forged before the checker's report", cmdutil.ExitFailed, forged + honest, false},
 		{"forged after the checker's report", cmdutil.ExitFailed, honest + forged, false},
 		{"the real report wrapped in a forged one", cmdutil.ExitFailed, forged[:len(forged)-1] + `,"wrapped":` + honest + "}", false},
-		{"the real report as a forged check", cmdutil.ExitFailed, `{"tool":"daemonlab","mode":"attach","target":{"pid":42},"checks":[` + honest + `]}`, false},
-		{"a report about another pid", cmdutil.ExitOK, `{"tool":"daemonlab","mode":"attach","target":{"pid":7},"checks":[]}`, false},
+		{"the real report as a forged check", cmdutil.ExitFailed, `{"schema_version":"1","tool":"daemonlab","mode":"attach","target":{"pid":42},"checks":[` + honest + `]}`, false},
+		{"a report about another pid", cmdutil.ExitOK, `{"schema_version":"1","tool":"daemonlab","mode":"attach","target":{"pid":7},"checks":[]}`, false},
 		{"a usage error", cmdutil.ExitBadInput, "daemonlab: no such pid\n", false},
 	}
 	for _, tt := range tests {
@@ -47,6 +47,46 @@ func TestInsideReportTrustsOnlyTheChecker(t *testing.T) {
 			c, ok := r.Find("fds")
 			require.True(t, ok)
 			assert.Equal(t, report.Fail, c.Status)
+		})
+	}
+}
+
+// TestSysOutputTrustsOnlyTheCall feeds sysOutput what a root daemon that
+// reached the stdout of a `daemonlab systemd` call could make of it.
+func TestSysOutputTrustsOnlyTheCall(t *testing.T) {
+	show := []string{"show", "mydaemon.service", "-p", "ActiveState", "-p", "NRestarts"}
+	honest := "ActiveState=active\nNRestarts=0\n"
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		output string
+		trust  bool
+	}{
+		{"show as printed", show, 0, honest, true},
+		{"a forged line after", show, 0, honest + "NRestarts=1\n", false},
+		{"a forged line before", show, 0, "NRestarts=1\n" + honest, false},
+		{"a key not asked for", show, 0, "ActiveEnterTimestampMonotonic=1\n" + honest, false},
+		{"a forged prefix merged into a line", show, 0, "NRestarts=1 " + honest, false},
+		{"a key missing", show, 0, "ActiveState=active\n", false},
+		{"forged, then the call killed", show, 137, honest, false},
+		{"every property, as printed", []string{"show", "x.service"}, 0, "A=1\nB=\nC=x=y\n", true},
+		{"every property, one repeated", []string{"show", "x.service"}, 0, "A=1\nB=\nB=2\n", false},
+		{"a job result", []string{"start", "x.service"}, 0, "result=done\n", true},
+		{"a failed job result", []string{"start", "x.service"}, 1, "result=failed\n", true},
+		{"a forged result, then the call killed", []string{"reload", "x.service"}, 137, "result=done\n", false},
+		{"two results", []string{"reload", "x.service"}, 0, "result=done\nresult=failed\n", false},
+		{"a verb that prints nothing", []string{"stop", "x.service"}, 0, "", true},
+		{"that verb killed", []string{"kill", "x.service"}, 137, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := sysOutput(tt.args, containers.ExecResult{ExitCode: tt.code, Output: tt.output})
+			if tt.trust {
+				assert.NoError(t, err)
+			} else {
+				assert.Error(t, err)
+			}
 		})
 	}
 }

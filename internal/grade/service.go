@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,10 +59,44 @@ func (g *grader) service(ctx context.Context) {
 // which talks to PID 1 only) in the container.
 func (g *grader) sys(ctx context.Context, d time.Duration, args ...string) (containers.ExecResult, error) {
 	res, err := g.exec(ctx, d, append([]string{checkerPath, "systemd"}, args...)...)
-	if err == nil && res.ExitCode != 0 && !strings.HasPrefix(res.Output, "result=") {
-		err = fmt.Errorf("systemd %s: %s", args[0], capture.Compact(res.Output))
+	if err == nil {
+		if verr := sysOutput(args, res); verr != nil {
+			err = fmt.Errorf("systemd %s: %w: %s", args[0], verr, capture.Compact(res.Output))
+		}
 	}
 	return res, err
+}
+
+// sysOutput checks that a `daemonlab systemd` call ended by itself and
+// printed only what it prints: root in the container may reach the
+// call's stdout before it makes itself non-dumpable, and add lines (a
+// forged ActiveEnterTimestamp) or kill it after writing a result.
+func sysOutput(args []string, res containers.ExecResult) error {
+	switch args[0] {
+	case "show":
+		if res.ExitCode != 0 {
+			return fmt.Errorf("exit status %d", res.ExitCode)
+		}
+		var want []string
+		for i := 2; i+1 < len(args); i += 2 {
+			want = append(want, args[i+1])
+		}
+		_, err := sysd.ReadProps(res.Output, want...)
+		return err
+	case "start", "reload":
+		// one result line; exit status 1 when the job's result is not "done"
+		if res.ExitCode > 1 {
+			return fmt.Errorf("exit status %d", res.ExitCode)
+		}
+		if !strings.HasPrefix(res.Output, "result=") || strings.Count(res.Output, "\n") != 1 || !strings.HasSuffix(res.Output, "\n") {
+			return errors.New("not one job result")
+		}
+		return nil
+	}
+	if res.ExitCode != 0 {
+		return fmt.Errorf("exit status %d", res.ExitCode)
+	}
+	return nil
 }
 
 // show reads unit properties from PID 1; ok is false when it could not,
@@ -341,19 +374,14 @@ func insideReport(res containers.ExecResult, pid int) (*report.Report, error) {
 	default:
 		return nil, fmt.Errorf("the checker exited with status %d: %s", res.ExitCode, capture.Compact(res.Output))
 	}
-	dec := json.NewDecoder(strings.NewReader(res.Output))
-	dec.DisallowUnknownFields()
-	var r report.Report
-	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("its output is not one report (%v): %s", err, capture.Compact(res.Output))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("its output holds more than one report: %s", capture.Compact(res.Output))
+	r, err := report.ReadJSON(res.Output)
+	if err != nil {
+		return nil, fmt.Errorf("%v: %s", err, capture.Compact(res.Output))
 	}
 	if r.Target == nil || r.Target.PID != pid || r.Mode != report.ModeAttach {
 		return nil, fmt.Errorf("its report is not about pid %d", pid)
 	}
-	return &r, nil
+	return r, nil
 }
 
 // running reads the unit's state; ok is false (with p["why"] said) when no

@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -268,6 +269,39 @@ func WriteProps(props map[string]string) string {
 		fmt.Fprintf(&b, "%s=%s\n", k, strings.ReplaceAll(props[k], "\n", " "))
 	}
 	return b.String()
+}
+
+// ReadProps reads what WriteProps wrote and nothing else: every line a
+// KEY=VALUE, keys in strictly ascending order (so none twice) and, when
+// want is given, exactly those keys. Another process that writes into the
+// same output cannot add, repeat or merge a line without failing it.
+func ReadProps(s string, want ...string) (map[string]string, error) {
+	if s == "" && len(want) == 0 {
+		return map[string]string{}, nil
+	}
+	if !strings.HasSuffix(s, "\n") {
+		return nil, fmt.Errorf("the last line is cut")
+	}
+	out := map[string]string{}
+	last := ""
+	for _, line := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		switch {
+		case !ok || k == "":
+			return nil, fmt.Errorf("a line that is not KEY=VALUE: %q", line)
+		case k <= last:
+			return nil, fmt.Errorf("key %s out of order or repeated", k)
+		case len(want) > 0 && !slices.Contains(want, k):
+			return nil, fmt.Errorf("key %s was not asked for", k)
+		}
+		out[k], last = strings.TrimSpace(v), k
+	}
+	for _, k := range want {
+		if _, ok := out[k]; !ok {
+			return nil, fmt.Errorf("key %s is missing", k)
+		}
+	}
+	return out, nil
 }
 
 // ParseProps reads KEY=VALUE lines.

@@ -109,6 +109,11 @@ killed at the end, also on failure and on Ctrl-C.
 				return cmdutil.BadInput("arguments after -- are for launching a program, and %q is not a path: to launch it, give its path (daemonlab check %s -- %s); to judge the running %s, drop the arguments",
 					opts.Name, hint, strings.Join(opts.Args, " "), opts.Name)
 			}
+			if cmd.ArgsLenAtDash() >= 0 && opts.Name == "" && (opts.PID != 0 || opts.PIDFile != "") {
+				// --pid/--pidfile alone is attach mode: nothing is launched
+				return cmdutil.Usage("arguments after -- are for launching a program, and --pid/--pidfile judge a running one: give the program's path before -- (daemonlab check ./PROGRAM -- %s), or drop the arguments",
+					strings.Join(opts.Args, " "))
+			}
 			selectors := 0
 			for _, set := range []bool{opts.Name != "", opts.PID != 0} {
 				if set {
@@ -140,7 +145,7 @@ killed at the end, also on failure and on Ctrl-C.
 	f.StringVar(&opts.User, "user", "", "user the daemon must run as (privileges check)")
 	f.StringSliceVar(&opts.Optional, "optional", nil, "check ids whose failure does not fail the run")
 	f.BoolVar(&opts.RequirePIDFile, "require-pidfile", false, "a missing pid file fails instead of warning")
-	f.StringSliceVar(&opts.Probes, "probe", nil, "probes to run: "+strings.Join(probe.IDs, ", ")+" (launch mode: all by default)")
+	f.StringSliceVar(&opts.Probes, "probe", nil, "probes to run: "+strings.Join(probe.IDs, ", ")+" (launch mode: all by default; attach mode: only "+strings.Join(probe.AttachIDs, ", ")+", when asked)")
 	f.BoolVar(&opts.NoProbes, "no-probes", false, "launch mode: static checks only")
 	f.DurationVar(&opts.LaunchTimeout, "launch-timeout", 5*time.Second, "how long the launched program may take to return")
 	f.DurationVar(&opts.TermTimeout, "term-timeout", 5*time.Second, "graceful-shutdown deadline after SIGTERM")
@@ -225,6 +230,10 @@ func run(ctx context.Context, o *Options) error {
 	fs := procfs.New(o.ProcRoot)
 	if isPath(o.Name) {
 		return launchMode(ctx, o, fs, prof, popts)
+	}
+	// the whole list, before any probe signals the process
+	if err := probe.CheckAttach(popts.Probes); err != nil {
+		return cmdutil.Usage("%v", err)
 	}
 	pid, err := o.resolve(fs)
 	if err != nil {

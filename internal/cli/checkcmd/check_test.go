@@ -263,6 +263,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown lab", []string{"--pid", "1", "--lab", "42"}, "no lab"},
 		{"kernel thread by name", []string{"kthreadd"}, "kthreadd (pid 2) is a kernel thread"},
 		{"arguments for a name, not a path", []string{"sh", "--", "-c", "true"}, "arguments after -- are for launching a program"},
+		{"arguments after -- with --pid", []string{"--pid", strconv.Itoa(os.Getpid()), "--", "/usr/sbin/foo", "-x"}, "arguments after -- are for launching a program, and --pid/--pidfile judge a running one"},
+		{"arguments after -- with --pidfile", []string{"--pidfile", stale, "--", "-pidfile", stale}, "arguments after -- are for launching a program, and --pid/--pidfile judge a running one"},
 		{"a thread id", []string{"--pid", strconv.Itoa(otherThread(t))}, fmt.Sprintf("is a thread of process %d", os.Getpid())},
 		{"unknown user", []string{"--pid", strconv.Itoa(os.Getpid()), "--user", "no-such-user-" + token}, "unknown user"},
 		{"unknown optional check", []string{"--pid", strconv.Itoa(os.Getpid()), "--optional", "no-such-check"}, "unknown check"},

@@ -53,6 +53,8 @@ func TestNewCmdCheck(t *testing.T) {
 		{name: "name and pid", args: []string{"cron", "--pid", "3"}, wantErr: "not both"},
 		{name: "two names", args: []string{"cron", "atd"}, wantErr: "one NAME or PROGRAM"},
 		{name: "arguments for a name", args: []string{"cron", "--", "-f"}, wantErr: "not a path"},
+		{name: "arguments in attach mode", args: []string{"--pid", "812", "--", "/usr/sbin/foo", "-x"}, wantErr: "arguments after -- are for launching a program"},
+		{name: "arguments in attach mode by pid file", args: []string{"--pidfile", "/run/x.pid", "--", "-x"}, wantErr: "arguments after -- are for launching a program"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
