@@ -243,10 +243,10 @@ func (g *grader) lintUnits(ctx context.Context, units ...string) {
 		errs, warns = bySeverity(ds, errs, warns)
 	}
 	if len(errs) > 0 {
-		g.set("unit-syntax", report.Fail, errs[0], "fix the unit files; `systemd-analyze verify` shows the same problems.", append(errs, warns...)...)
+		g.set("unit-syntax", report.Fail, errs[0], "fix the unit files; `systemd-analyze verify` shows most of these problems, but accepts what the lab rules out (a program or pid file without its full path).", append(errs, warns...)...)
 		return
 	}
-	args := []string{"/usr/bin/systemd-analyze", "verify"}
+	args := []string{"/usr/bin/systemd-analyze", "verify", "--man=no"}
 	for _, u := range units {
 		args = append(args, "/etc/systemd/system/"+u)
 	}

@@ -148,7 +148,7 @@ var stateProps = []string{"ActiveState", "SubState", "MainPID", "ExecMainPID", "
 	"ActiveEnterTimestampMonotonic", "ActiveExitTimestampMonotonic", "InactiveEnterTimestampMonotonic", "UnitFileState"}
 
 func (g *grader) verify(ctx context.Context) {
-	res, err := g.exec(ctx, 30*time.Second, "/usr/bin/systemd-analyze", "verify", "/etc/systemd/system/"+g.lab.Unit)
+	res, err := g.exec(ctx, 30*time.Second, "/usr/bin/systemd-analyze", "verify", "--man=no", "/etc/systemd/system/"+g.lab.Unit)
 	if err != nil {
 		g.set("unit-syntax", report.Error, "systemd-analyze verify could not run: "+err.Error(), "")
 		return
@@ -638,7 +638,7 @@ func (g *grader) journal(ctx context.Context) {
 		g.set("journal", report.Pass, strings.Join(parts, ", "), "")
 	default:
 		g.set("journal", report.Fail, "journalctl -u shows only systemd's own lines, none from the daemon",
-			"log to stderr or with syslog(3); under systemd both reach the journal.")
+			"log to stderr or with syslog(3); under systemd both reach the journal. stdout is a pipe there, so it is block-buffered: a line written to it shows only once flushed (fflush, Python's flush=True or python3 -u).")
 	}
 }
 

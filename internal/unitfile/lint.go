@@ -150,7 +150,7 @@ func (l *linter) value(section string, e Entry) {
 		}
 	case "PIDFile":
 		if !strings.HasPrefix(e.Value, "/") {
-			l.report(e.Line, Error, CodeRelativePIDFile, "PIDFile=%s is not an absolute path; write e.g. /run/%s", e.Value, strings.TrimLeft(e.Value, "./"))
+			l.report(e.Line, Error, CodeRelativePIDFile, "PIDFile=%s is not an absolute path (systemd would read it below /run/); write it in full, e.g. /run/%s", e.Value, strings.TrimLeft(e.Value, "./"))
 		}
 	case "StandardOutput", "StandardError":
 		if e.Value == "syslog" || e.Value == "syslog+console" {
@@ -190,7 +190,7 @@ func (l *linter) execPath(e Entry) {
 	case len(path) >= 2 && path[0] == '%' && strings.IndexByte(absSpecifiers, path[1]) >= 0:
 	default:
 		l.report(e.Line, Error, CodeRelativeExec,
-			"%s= command %q is not an absolute path; write the full path to the program, starting with /", e.Key, path)
+			"%s= command %q is not an absolute path; systemd would search its PATH for it, but a unit should name the program it runs: write the full path, starting with /", e.Key, path)
 	}
 }
 

@@ -41,6 +41,8 @@ type Options struct {
 	Output  string
 	Reports []string // --report FORMAT[:FILE]
 	Lab     string
+	// labChecks are the check ids the lab grades (nil without --lab).
+	labChecks []string
 
 	// Profile overrides.
 	Cwd            string
@@ -170,6 +172,17 @@ func (o *Options) profile() (checker.Profile, error) {
 			return p, err
 		}
 		p = lab.Profile
+		o.labChecks = make([]string, 0, len(lab.Checks))
+		for _, c := range lab.Checks {
+			o.labChecks = append(o.labChecks, c.ID)
+		}
+		// what the lab does not grade is shown, but fails nothing: the
+		// self-check then agrees with `daemonlab grade` on the verdict
+		for _, id := range catalogue.IDs() {
+			if !slices.Contains(o.labChecks, id) && !slices.Contains(o.Optional, id) {
+				p.Optional = append(p.Optional, id)
+			}
+		}
 	}
 	if o.Cwd != "" {
 		p.Cwd = o.Cwd
@@ -255,6 +268,15 @@ func (o *Options) probeOptions() (probe.Options, error) {
 		}
 	}
 	p.Probes = o.Probes
+	if len(o.Probes) == 0 && o.labChecks != nil {
+		// a lab's own probes only: lab 01 does not send SIGHUP
+		p.Probes = []string{}
+		for _, id := range probe.IDs {
+			if slices.Contains(o.labChecks, id) {
+				p.Probes = append(p.Probes, id)
+			}
+		}
+	}
 	if o.NoProbes {
 		p.Probes = []string{}
 	}
