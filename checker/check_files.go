@@ -192,7 +192,7 @@ func (j *judgement) lock() outcome {
 			o.observed += goneNote(gone)
 			return o
 		}
-		return fail(o, fmt.Sprintf("no lock on %s: a second copy would start", pf.Path)+goneNote(gone))
+		return fail(o, fmt.Sprintf("no lock on %s: nothing in the pid file tells a live daemon from a stale file", pf.Path)+goneNote(gone))
 	}
 	h := held[0]
 	via := "found in /proc/locks"

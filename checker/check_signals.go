@@ -21,22 +21,17 @@ func (j *judgement) sigmask() outcome {
 	tasks := s.Tasks
 	if s.TasksErr != nil {
 		// Fall back on the main thread's mask from the process status.
-		tasks = []Task{{TID: s.PID, SigBlk: s.Status.SigBlk}}
+		tasks = []Task{{TID: s.PID, SigBlk: s.Status.SigBlk, State: s.Status.State}}
 	}
-	// Signals consumed through a signalfd or by a thread in sigwait() are
-	// blocked on purpose.
+	// Signals consumed through a signalfd are blocked on purpose. A thread
+	// asleep in sigwait()/sigwaitinfo()/sigtimedwait() shows the signals
+	// it waits for unblocked: the kernel (do_sigtimedwait) lifts them from
+	// its mask until it wakes, as sigsuspend, ppoll and pselect install
+	// their temporary mask. So a signal every thread blocks is one no
+	// thread waits for, and a thread in sigwait() that still blocks it
+	// waits for other signals. A handler alone is no evidence: a daemon
+	// can install one and keep the signal blocked for ever.
 	consumed := s.signalfdMask()
-	waiter := false
-	for _, t := range tasks {
-		if strings.Contains(t.Wchan, "sigtimedwait") {
-			waiter = true
-		}
-	}
-	// A handler alone is no evidence: a daemon can install one and still
-	// keep the signal blocked forever. Only a signalfd covering the signal
-	// or a thread waiting in sigwait() shows it is taken deliberately. (A
-	// thread sleeping in pselect/ppoll/sigsuspend shows its temporary mask,
-	// without the signal blocked.)
 	if pl := j.planted; pl != nil {
 		planted := procfs.SigSetOf(pl.Blocked...)
 		// A process-directed signal reaches any thread that does not block
@@ -46,12 +41,13 @@ func (j *judgement) sigmask() outcome {
 		for _, t := range tasks {
 			still &= t.SigBlk
 		}
-		if still != 0 && !waiter {
+		if still != 0 {
 			o.status = report.Fail
 			o.observed = fmt.Sprintf("%s is still blocked, as the launcher left it, in all %d thread(s)", still, len(tasks))
 			if still&s.Status.SigCgt != 0 {
 				o.observed += ": a handler is installed, but a blocked signal never reaches it, and no signalfd or sigwait takes it"
 			}
+			o.observed += sleepNote(tasks)
 			return o
 		}
 		var where []string
@@ -60,10 +56,14 @@ func (j *judgement) sigmask() outcome {
 				where = append(where, fmt.Sprintf("%d", t.TID))
 			}
 		}
-		if len(where) > 0 && !waiter {
+		if len(where) > 0 {
 			o.status = report.Pass
 			o.observed = fmt.Sprintf("%s is unblocked in %d of %d threads, so it is delivered; thread(s) %s still block it as the launcher left it (threads started before the mask was reset, as the Go runtime's)",
 				planted&^consumed, len(tasks)-len(where), len(tasks), strings.Join(where, ","))
+			if w := sigwaiters(tasks, planted&^consumed); len(w) > 0 {
+				o.observed = fmt.Sprintf("%s is blocked in thread(s) %s as the launcher left it, and taken by thread(s) %s asleep in sigwait()",
+					planted&^consumed, strings.Join(where, ","), strings.Join(w, ","))
+			}
 			return o
 		}
 	}
@@ -73,29 +73,39 @@ func (j *judgement) sigmask() outcome {
 		everywhere &= t.SigBlk
 		some |= t.SigBlk
 	}
-	// Attach mode, nothing planted: a caught signal blocked outside the
-	// wait is the sigsuspend/pselect pattern, the snapshot having caught
-	// the daemon between two waits.
-	dead := everywhere &^ consumed &^ s.Status.SigCgt
-	if waiter {
-		dead = 0
-	}
+	dead := everywhere &^ consumed
 	threads := fmt.Sprintf("%d thread(s)", len(tasks))
-	switch {
-	case dead&^harmlessBlocked != 0 && s.Stat.State == 'R':
+	switch state := sleepState(tasks, s.Stat.State); {
+	case dead&^harmlessBlocked != 0 && state == 'R':
 		// Caught running, not asleep: a daemon that sleeps in sigsuspend
-		// or pselect blocks the signal between two waits only, and the
+		// or sigwait blocks the signal between two waits only, and the
 		// snapshot may have caught such a moment (right after its
 		// readiness, on a loaded machine).
 		o.status = report.Warn
 		o.observed = fmt.Sprintf("%s blocked in all %s while the daemon was running, not asleep: the mask may be a moment's, between two waits; check again once it sleeps", dead, threads)
-	case dead&^harmlessBlocked != 0:
+	case dead&^harmlessBlocked != 0 && state == 'S':
+		// Asleep, and no thread sleeps with it unblocked: the mask is the
+		// one it keeps, not a wait's.
 		o.status = report.Fail
-		o.observed = fmt.Sprintf("%s blocked in all %s and nothing waits for it: it can never be delivered (inherited?)", dead, threads)
+		o.observed = fmt.Sprintf("%s blocked in all %s and nothing waits for it (no signalfd, no thread in sigwait or sigsuspend): it can never be delivered (inherited?)", dead, threads)
 		if j.planted != nil {
 			// launch mode blocked only what it planted: this is the daemon's
-			o.observed = fmt.Sprintf("%s blocked by the daemon itself in all %s, and nothing waits for it (no signalfd, no sigwait): it can never be delivered", dead, threads)
+			o.observed = fmt.Sprintf("%s blocked by the daemon itself in all %s, and nothing waits for it (no signalfd, no thread in sigwait or sigsuspend): it can never be delivered", dead, threads)
 		}
+		if c := dead & s.Status.SigCgt; c != 0 {
+			o.observed = strings.TrimSuffix(o.observed, " (inherited?)")
+			o.observed += fmt.Sprintf("; a handler is installed for %s, but a blocked signal never reaches it", c)
+		}
+		if p := dead & (s.Status.ShdPnd | s.Status.SigPnd); p != 0 {
+			o.observed += fmt.Sprintf("; %s already pending", p)
+		}
+		o.observed += sleepNote(tasks)
+		o.hint = "unblock it (sigprocmask(SIG_UNBLOCK) or SIG_SETMASK with an empty set), or take it on purpose: sigwait() in a thread, a signalfd, or a sigsuspend() loop that unblocks it while asleep."
+	case dead&^harmlessBlocked != 0:
+		// Neither running nor asleep (stopped, traced): whether the mask
+		// is a lasting one cannot be told.
+		o.status = report.Warn
+		o.observed = fmt.Sprintf("%s blocked in all %s, but the daemon was neither asleep nor running (state %s): cannot tell a lasting mask from a moment's", dead, threads, stateName(state))
 	case dead != 0:
 		o.status = report.Warn
 		o.observed = fmt.Sprintf("%s blocked in all %s", dead, threads)
@@ -104,11 +114,104 @@ func (j *judgement) sigmask() outcome {
 	default:
 		o.status = report.Pass
 		o.observed = fmt.Sprintf("%s blocked, but not in all of %s", some.Brief(4), threads)
-		if consumed != 0 || waiter || everywhere&s.Status.SigCgt != 0 {
-			o.observed = fmt.Sprintf("%s blocked on purpose (handled, signalfd or sigwait) in %s", some.Brief(4), threads)
+		var by []string
+		if c := some & consumed; c != 0 {
+			by = append(by, "a signalfd reads "+c.Brief(4))
+		}
+		if w := sigwaiters(tasks, some); len(w) > 0 {
+			by = append(by, fmt.Sprintf("thread(s) %s wait for them in sigwait()", strings.Join(w, ",")))
+		}
+		if len(by) > 0 {
+			o.observed = fmt.Sprintf("%s blocked on purpose in %s: %s", some.Brief(4), threads, strings.Join(by, "; "))
 		}
 	}
 	return o
+}
+
+// sleepState sums up the threads' states: 'R' when one runs (its mask may
+// be a moment's, between two waits), 'S' when all sleep (S or D; exited
+// threads aside), else the first other state seen (0 when unknown). A
+// thread whose own state is unknown takes the process's.
+func sleepState(tasks []Task, process byte) byte {
+	var other byte
+	asleep := false
+	for _, t := range tasks {
+		st := t.State
+		if st == 0 {
+			st = process
+		}
+		switch st {
+		case 'R':
+			return 'R'
+		case 'S', 'D':
+			asleep = true
+		case 'Z', 'X':
+			// an exited thread takes no signal and blocks nothing that counts
+		default:
+			if other == 0 {
+				other = st
+				if st == 0 {
+					other = '?'
+				}
+			}
+		}
+	}
+	if other != 0 {
+		return other
+	}
+	if asleep {
+		return 'S'
+	}
+	return '?'
+}
+
+func stateName(st byte) string {
+	if st == '?' || st == 0 {
+		return "unknown"
+	}
+	return string(st)
+}
+
+// isSigwait says whether a wait channel is the kernel's sigwait():
+// do_sigtimedwait (with a compiler suffix such as .isra.0) on current
+// kernels, sys_rt_sigtimedwait on older ones.
+func isSigwait(wchan string) bool {
+	return strings.Contains(wchan, "sigtimedwait")
+}
+
+// sigwaiters lists the threads asleep in sigwait() that have some of set
+// unblocked, as the kernel shows the signals such a thread waits for.
+func sigwaiters(tasks []Task, set procfs.SigSet) []string {
+	var out []string
+	for _, t := range tasks {
+		if isSigwait(t.Wchan) && set&^t.SigBlk != 0 {
+			out = append(out, fmt.Sprint(t.TID))
+		}
+	}
+	return out
+}
+
+// sleepNote names where the threads sleep, as far as /proc/PID/task/TID/
+// wchan tells ("0" or empty when hidden): a thread in sigwait() that still
+// blocks the signal waits for other signals.
+func sleepNote(tasks []Task) string {
+	var where []string
+	seen := map[string]bool{}
+	for _, t := range tasks {
+		w := t.Wchan
+		if w == "" || w == "0" || seen[w] {
+			continue
+		}
+		seen[w] = true
+		if isSigwait(w) {
+			w += ", in sigwait() for other signals"
+		}
+		where = append(where, w)
+	}
+	if len(where) == 0 {
+		return ""
+	}
+	return " (asleep in " + firstFew(where, 3) + ")"
 }
 
 // signalfdMask is the set of signals the process's signalfds read.
@@ -178,7 +281,8 @@ func (j *judgement) sigdisp() (o outcome) {
 	}
 	if ign.Has(syscall.SIGHUP) && j.profile.SIGHUP == "any" {
 		o.status = report.Warn
-		who := "(as nohup leaves it)"
+		// attach mode cannot know who set it
+		who := "(by the daemon, or inherited from nohup or its launcher)"
 		if j.planted != nil {
 			// launch mode knows what it left ignored, and SIGHUP was not
 			// (a planted one is judged above)

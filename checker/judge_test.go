@@ -140,19 +140,58 @@ func TestStaticChecksOnSnapshots(t *testing.T) {
 			s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM)
 			s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "anon_inode:[signalfd]", HasInfo: true, Info: procfs.FDInfo{HasSigMask: true, SigMask: procfs.SigSetOf(syscall.SIGTERM)}})
 		}, id: "sigmask", want: report.Pass, says: "on purpose"},
-		{name: "caught and blocked between sigsuspend calls", mutate: func(s *Snapshot, p *Profile) {
-			s.Tasks[0].SigBlk = procfs.SigSetOf(syscall.SIGTERM, syscall.SIGHUP)
+		// F2 (qa2 d12): a handler alone excuses nothing; asleep (not in
+		// sigsuspend, which would show its temporary mask), the signal
+		// stays pending for ever
+		{name: "caught and blocked while asleep is not excused by the handler", mutate: func(s *Snapshot, p *Profile) {
+			s.Tasks[0] = Task{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGTERM, syscall.SIGHUP), State: 'S', Wchan: "__do_sys_pause"}
 			s.Status.SigCgt = procfs.SigSetOf(syscall.SIGTERM, syscall.SIGHUP)
-		}, id: "sigmask", want: report.Pass, says: "on purpose"},
+			s.Status.ShdPnd = procfs.SigSetOf(syscall.SIGTERM)
+		}, id: "sigmask", want: report.Fail, says: "a handler is installed for SIGHUP,SIGTERM, but a blocked signal never reaches it; SIGTERM already pending (asleep in __do_sys_pause)"},
+		{name: "caught and blocked while asleep, launch mode", mutate: func(s *Snapshot, p *Profile) {
+			s.Tasks[0] = Task{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGTERM), State: 'S'}
+			s.Status.SigCgt = procfs.SigSetOf(syscall.SIGTERM)
+		}, planted: planted, id: "sigmask", want: report.Fail, says: "by the daemon itself"},
+		// the Go runtime catches every signal: attach mode must still see
+		// one blocked in every thread
+		{name: "caught by every thread's runtime, blocked in all of them", mutate: func(s *Snapshot, p *Profile) {
+			s.Tasks = []Task{{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGUSR1), State: 'S', Wchan: "futex_wait_queue"},
+				{TID: 501, SigBlk: procfs.SigSetOf(syscall.SIGUSR1), State: 'S', Wchan: "do_epoll_wait"}}
+			s.Status.SigCgt = ^procfs.SigSet(0)
+		}, id: "sigmask", want: report.Fail, says: "SIGUSR1 blocked in all 2 thread(s)"},
+		{name: "caught and blocked, one thread running", mutate: func(s *Snapshot, p *Profile) {
+			s.Tasks = []Task{{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGTERM), State: 'S'}, {TID: 501, SigBlk: procfs.SigSetOf(syscall.SIGTERM), State: 'R'}}
+			s.Status.SigCgt = procfs.SigSetOf(syscall.SIGTERM)
+		}, id: "sigmask", want: report.Warn, says: "not asleep"},
+		{name: "caught and blocked while stopped", mutate: func(s *Snapshot, p *Profile) {
+			s.Tasks[0] = Task{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGTERM), State: 'T'}
+		}, id: "sigmask", want: report.Warn, says: "neither asleep nor running (state T)"},
+		{name: "an exited main thread does not count", mutate: func(s *Snapshot, p *Profile) {
+			s.Tasks = []Task{{TID: 500, State: 'Z'}, {TID: 501, SigBlk: procfs.SigSetOf(syscall.SIGUSR1), State: 'S'}}
+		}, id: "sigmask", want: report.Pass, says: "not in all of 2 thread(s)"},
 		{name: "planted and not caught, even in one thread", mutate: func(s *Snapshot, p *Profile) {
 			s.Tasks = []Task{{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGUSR1)}}
 			s.Status.SigCgt = procfs.SigSetOf(syscall.SIGTERM)
 		}, planted: planted, id: "sigmask", want: report.Fail, says: "as the launcher left it"},
+		// the kernel lifts the signals a thread waits for in sigwait()
+		// from its mask while it sleeps (do_sigtimedwait)
 		{name: "blocked but a thread sigwaits", mutate: func(s *Snapshot, p *Profile) {
-			s.Tasks = []Task{{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGTERM), Wchan: "do_sigtimedwait"}}
-		}, id: "sigmask", want: report.Pass, says: "on purpose"},
+			s.Tasks = []Task{{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGTERM), Wchan: "__do_sys_pause"}, {TID: 501, Wchan: "do_sigtimedwait.isra.0"}}
+		}, id: "sigmask", want: report.Pass, says: "on purpose in 2 thread(s): thread(s) 501 wait for them in sigwait()"},
+		{name: "a thread sigwaits for other signals", mutate: func(s *Snapshot, p *Profile) {
+			s.Tasks = []Task{{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGTERM), Wchan: "do_sigtimedwait.isra.0"}}
+		}, id: "sigmask", want: report.Fail, says: "(asleep in do_sigtimedwait.isra.0, in sigwait() for other signals)"},
+		{name: "planted blocked signal while a thread sigwaits for another", mutate: func(s *Snapshot, p *Profile) {
+			s.Tasks = []Task{{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGUSR1), Wchan: "do_sigtimedwait.isra.0"}}
+		}, planted: planted, id: "sigmask", want: report.Fail, says: "as the launcher left it"},
+		{name: "planted blocked signal taken by a sigwait thread", mutate: func(s *Snapshot, p *Profile) {
+			s.Tasks = []Task{{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGUSR1)}, {TID: 501, Wchan: "do_sigtimedwait.isra.0"}}
+		}, planted: planted, id: "sigmask", want: report.Pass, says: "taken by thread(s) 501 asleep in sigwait()"},
 		{name: "planted ignore survives", mutate: func(s *Snapshot, p *Profile) { s.Status.SigIgn = procfs.SigSetOf(syscall.SIGINT) }, planted: planted, id: "sigdisp", want: report.Fail, says: "SIGINT is still ignored"},
 		{name: "SIGTERM ignored", mutate: func(s *Snapshot, p *Profile) { s.Status.SigIgn = procfs.SigSetOf(syscall.SIGTERM) }, id: "sigdisp", want: report.Fail, says: "cannot be stopped"},
+		// F6 (qa2 d8): attach mode cannot know who ignored SIGHUP
+		{name: "SIGHUP ignored in attach mode: who did it is not known", mutate: func(s *Snapshot, p *Profile) { s.Status.SigIgn = procfs.SigSetOf(syscall.SIGHUP) }, id: "sigdisp", want: report.Warn, says: "SIGHUP is ignored (by the daemon, or inherited from nohup or its launcher)"},
+		{name: "SIGHUP ignored in launch mode is the daemon's", mutate: func(s *Snapshot, p *Profile) { s.Status.SigIgn = procfs.SigSetOf(syscall.SIGHUP) }, planted: planted, id: "sigdisp", want: report.Warn, says: "SIGHUP is ignored by the daemon itself (launch mode left it at its default)"},
 		{name: "SIGINT ignored in attach mode is advice", mutate: func(s *Snapshot, p *Profile) { s.Status.SigIgn = procfs.SigSetOf(syscall.SIGINT) }, id: "sigdisp", want: report.Warn, says: "SIGINT"},
 		{name: "SIGHUP ignored where reload is wanted", mutate: func(s *Snapshot, p *Profile) {
 			s.Status.SigIgn = procfs.SigSetOf(syscall.SIGHUP)

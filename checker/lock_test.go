@@ -72,9 +72,11 @@ func TestLockCheckOnFakeTrees(t *testing.T) {
 			want: report.Fail, observed: "but not locked",
 		},
 		{
+			// F5 (qa2): what the file shows, not a guess at what a second
+			// start would do (single-instance judges that)
 			name:  "pid file not open, no lock",
 			setup: func(f *fakeProc, path, devino string) {},
-			want:  report.Fail, observed: "a second copy would start",
+			want:  report.Fail, observed: "crond.pid: nothing in the pid file tells a live daemon from a stale file",
 		},
 	}
 	for _, tt := range tests {

@@ -86,7 +86,12 @@ type Snapshot struct {
 type Task struct {
 	TID    int
 	SigBlk procfs.SigSet
-	Wchan  string
+	// State is the thread's state letter (R, S, D...), read from the same
+	// status file as SigBlk; 0 when unknown.
+	State byte
+	// Wchan is the kernel function the thread sleeps in; "" or "0" when
+	// it runs or the file cannot be read (another user's process).
+	Wchan string
 }
 
 // Relative is a process related to the target (parent, session leader).
@@ -241,7 +246,7 @@ func readTasks(fs procfs.FS, pid int) ([]Task, error) {
 			return nil, err
 		}
 		wchan, _ := fs.TaskWchan(pid, tid)
-		out = append(out, Task{TID: tid, SigBlk: st.SigBlk, Wchan: wchan})
+		out = append(out, Task{TID: tid, SigBlk: st.SigBlk, State: st.State, Wchan: wchan})
 	}
 	return out, nil
 }
