@@ -16,9 +16,6 @@ const chrootThenChdir = `
 import os, signal, sys
 os.chroot(sys.argv[1])
 os.chdir(sys.argv[2])
-print("ready", flush=True)
-while True:
-    signal.pause()
 `
 
 // TestCwdAtTheRootOfItsChroot: a daemon that chroot()s and then chdir("/")

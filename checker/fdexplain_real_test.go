@@ -22,9 +22,6 @@ if sys.argv[1] == "memfd":
     fd = os.memfd_create("daemonlab-test")
 else:
     fd = os.open(sys.argv[2], os.O_RDWR | os.O_CREAT, 0o600)
-print("ready", flush=True)
-while True:
-    signal.pause()
 `
 
 // perlScript is munin-node: perl keeps the script it runs open (to read

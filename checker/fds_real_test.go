@@ -18,9 +18,6 @@ import os, signal, sys
 os.closerange(3, 1024)
 for n in (3, 5, 6, 7, 8):
     os.dup2(0, n, inheritable=sys.argv[1] != "cloexec")
-print("ready", flush=True)
-while True:
-    signal.pause()
 `
 
 // TestReservedDevNullOnRealProcess: a /dev/null descriptor above 2 with

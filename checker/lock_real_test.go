@@ -23,9 +23,6 @@ if how == "rename":
     os.rename(tmp, os.path.join(d, "admin.sock"))
 with open(pidfile, "w") as f:
     f.write("%d\n" % os.getpid())
-print("ready", flush=True)
-while True:
-    signal.pause()
 `
 
 // TestLockHintLeavesOutARenamedSocket: /proc/net/unix keeps the name a
@@ -68,9 +65,6 @@ pfd = os.open(pidfile, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
 os.write(pfd, b"%d\n" % os.getpid())
 if how != "open":
     os.close(pfd)
-print("ready", flush=True)
-while True:
-    signal.pause()
 `
 
 // TestLockHeldOnAnotherFile: a daemon whose pid file is not locked but
@@ -110,9 +104,6 @@ import signal, socket
 s = socket.socket(socket.AF_UNIX)
 s.bind(b"\0" * 108)
 s.listen()
-print("ready", flush=True)
-while True:
-    signal.pause()
 `
 
 // TestAllNULAbstractSocketName: /proc/net/unix prints such a name as a row

@@ -39,9 +39,6 @@ import os, signal, sys
 pid = os.getpid() if sys.argv[2] == "self" else int(sys.argv[2])
 with open(sys.argv[1], "w") as f:
     f.write("%d\n" % pid)
-print("ready", flush=True)
-while True:
-    signal.pause()
 `
 
 // TestPIDFileNamedOnTheCommandLine: attach mode finds a pid file that no

@@ -70,12 +70,15 @@ func startReal(t *testing.T, argv ...string) int {
 	}
 }
 
-// startPython runs a Python 3 fixture program (see startReal).
+// startPython runs a Python 3 fixture (see startReal): program sets the
+// process up (importing signal); then it says "ready" and sleeps in
+// pause() until the test ends.
 func startPython(t *testing.T, program string, args ...string) int {
 	t.Helper()
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("no python3")
 	}
+	program += "print(\"ready\", flush=True)\nwhile True:\n    signal.pause()\n"
 	return startReal(t, append([]string{"python3", "-c", program}, args...)...)
 }
 

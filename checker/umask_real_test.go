@@ -12,9 +12,6 @@ import (
 const setUmask = `
 import os, signal, sys
 os.umask(int(sys.argv[1], 8))
-print("ready", flush=True)
-while True:
-    signal.pause()
 `
 
 // TestUmaskEqualToThePlantedOne: a daemon that sets the very mask launch
