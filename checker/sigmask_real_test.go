@@ -123,17 +123,19 @@ func TestBlockedSignalExcusedOnlyByAWaiter(t *testing.T) {
 		says    []string
 		// ends: SIGTERM ends the process; else it stays pending
 		ends bool
+		// (where a thread sleeps is named only when task/TID/wchan reads,
+		// which the verdict does not rest on: it is not asserted)
 	}{
 		{name: "handler, blocked, pause, attach", variant: "pause", threads: 1, want: report.Fail,
-			says: []string{"SIGHUP,SIGTERM blocked in all 1 thread(s) and nothing waits for it", "a handler is installed for SIGHUP,SIGTERM", "pause"}},
+			says: []string{"SIGHUP,SIGTERM blocked in all 1 thread(s) and nothing waits for it", "a handler is installed for SIGHUP,SIGTERM"}},
 		{name: "handler, blocked, pause, launch", variant: "pause", threads: 1, planted: planted, want: report.Fail,
 			says: []string{"SIGHUP,SIGTERM blocked by the daemon itself in all 1 thread(s)"}},
 		{name: "sigwait loop, attach", variant: "sigwait", threads: 1, want: report.Pass, says: []string{"no signal blocked"}, ends: true},
 		{name: "sigwait loop, launch", variant: "sigwait", threads: 1, planted: planted, want: report.Pass, says: []string{"no signal blocked"}, ends: true},
 		{name: "sigwait for SIGHUP only, attach", variant: "sigwait-hup", threads: 1, want: report.Fail,
-			says: []string{"SIGTERM blocked in all 1 thread(s)", "in sigwait() for other signals"}},
+			says: []string{"SIGTERM blocked in all 1 thread(s)"}},
 		{name: "a thread in sigwait, attach", variant: "thread", threads: 2, want: report.Pass,
-			says: []string{"SIGHUP,SIGTERM blocked on purpose in 2 thread(s)", "wait for them in sigwait()"}, ends: true},
+			says: []string{"SIGHUP,SIGTERM blocked on purpose in 2 thread(s)"}, ends: true},
 		{name: "sigsuspend loop, attach", variant: "sigsuspend", threads: 1, want: report.Pass, says: []string{"no signal blocked"}},
 	}
 	for _, tt := range tests {
