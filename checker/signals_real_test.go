@@ -2,7 +2,6 @@ package checker
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -59,17 +58,10 @@ int main(int argc, char **argv)
 // buildC compiles a C fixture into the test's temporary directory.
 func buildC(t *testing.T, name, source string) string {
 	t.Helper()
-	cc, err := exec.LookPath("cc")
-	if err != nil {
-		t.Skip("no C compiler")
-	}
 	dir := t.TempDir()
 	src := filepath.Join(dir, name+".c")
 	require.NoError(t, os.WriteFile(src, []byte(source), 0o644))
-	bin := filepath.Join(dir, name)
-	out, err := exec.Command(cc, "-O2", "-Wall", "-o", bin, src).CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	return bin
+	return testutil.CompileC(t, src, filepath.Join(dir, name))
 }
 
 // TestIgnoredButReadBySignalfd: an ignored signal that is blocked and in a

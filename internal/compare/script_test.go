@@ -19,14 +19,7 @@ import (
 // buildTicker compiles lab 00's ticker into dir.
 func buildTicker(t *testing.T, dir string) string {
 	t.Helper()
-	cc, err := exec.LookPath("cc")
-	if err != nil {
-		t.Skip("no C compiler")
-	}
-	out := filepath.Join(dir, "ticker")
-	b, err := exec.Command(cc, "-O2", "-Wall", "-o", out, filepath.Join(testutil.RepoRoot(), "labs/00-background/starter/ticker.c")).CombinedOutput()
-	require.NoError(t, err, string(b))
-	return out
+	return testutil.CompileC(t, filepath.Join(testutil.RepoRoot(), "labs/00-background/starter/ticker.c"), filepath.Join(dir, "ticker"))
 }
 
 // TestRunScriptOnARealTerminal types ./start.sh into a login bash on a real

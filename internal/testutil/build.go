@@ -51,3 +51,17 @@ func RequireContainers(tb testing.TB, engine func(context.Context) error) {
 	os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
 	RequireEngine(tb, engine(context.Background()))
 }
+
+// CompileC compiles the C file src into the program out with the
+// system's cc (-O2 -Wall), or skips the test when there is no compiler.
+func CompileC(tb testing.TB, src, out string) string {
+	tb.Helper()
+	cc, err := exec.LookPath("cc")
+	if err != nil {
+		tb.Skip("no C compiler")
+	}
+	if b, err := exec.Command(cc, "-O2", "-Wall", "-o", out, src).CombinedOutput(); err != nil {
+		tb.Fatalf("cc %s: %v\n%s", src, err, b)
+	}
+	return out
+}
