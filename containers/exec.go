@@ -44,6 +44,7 @@ type execConfig struct {
 	env       []string
 	stdin     io.Reader
 	stdout    io.Writer
+	wrapper   string // the timeout(1) the command runs under
 }
 
 // SafePath is the PATH of every command the grader runs in a container:
@@ -52,8 +53,12 @@ type execConfig struct {
 // and may drop programs of its own, is deliberately absent.
 const SafePath = "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
 
-// timeoutBin is coreutils timeout, called by absolute path.
-const timeoutBin = "/usr/bin/timeout"
+const (
+	// timeoutBin is coreutils timeout, called by absolute path.
+	timeoutBin = "/usr/bin/timeout"
+	// sealedTimeoutBin is the image's setgid copy of it (image/customize.sh).
+	sealedTimeoutBin = "/usr/lib/daemonlab/timeout"
+)
 
 // ExecOption tunes one Exec.
 type ExecOption func(*execConfig)
@@ -77,6 +82,17 @@ func WithStdin(r io.Reader) ExecOption { return func(c *execConfig) { c.stdin = 
 // capturing it; Output then holds standard error only.
 func WithStdout(w io.Writer) ExecOption { return func(c *execConfig) { c.stdout = w } }
 
+// WithNonDumpable runs the command under the image's setgid copy of
+// timeout: an exec that leaves the effective gid unlike the real one is
+// non-dumpable from its first instruction, so neither timeout nor the
+// command can have its descriptors or memory opened by any process of the
+// container, root included (no CAP_SYS_PTRACE), while they run. For the
+// grader's own readers only: the command starts with the effective group
+// systemd-journal and in secure mode (AT_SECURE); the checker and the
+// probe drop that group first. Nothing changes for a command run as a
+// user whose group is systemd-journal.
+func WithNonDumpable() ExecOption { return func(c *execConfig) { c.wrapper = sealedTimeoutBin } }
+
 // WithEnv adds KEY=VALUE entries to the command's environment.
 func WithEnv(env ...string) ExecOption {
 	return func(c *execConfig) { c.env = append(c.env, env...) }
@@ -94,7 +110,7 @@ func WithEnv(env ...string) ExecOption {
 // Cancelling ctx (as opposed to its deadline passing) returns at once with
 // ctx's error.
 func (c *Container) Exec(ctx context.Context, cmd []string, opts ...ExecOption) (ExecResult, error) {
-	cfg := execConfig{maxOutput: DefaultMaxOutput}
+	cfg := execConfig{maxOutput: DefaultMaxOutput, wrapper: timeoutBin}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -120,7 +136,7 @@ func (c *Container) Exec(ctx context.Context, cmd []string, opts ...ExecOption) 
 	}
 
 	wrapped := append([]string{
-		timeoutBin, "--kill-after=" + strconv.Itoa(int(killAfter/time.Second)),
+		cfg.wrapper, "--kill-after=" + strconv.Itoa(int(killAfter/time.Second)),
 		strconv.FormatFloat(remaining.Seconds(), 'f', 3, 64),
 	}, cmd...)
 

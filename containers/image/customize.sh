@@ -91,3 +91,19 @@ fi
 exec /lib/systemd/systemd "$@"
 BOOT
 chmod 0755 "$root/usr/lib/daemonlab/boot"
+
+# The grader runs its readers (the checker, journalctl, the probe,
+# systemd-analyze) under a setgid copy of timeout(1). An exec that leaves
+# the effective gid unlike the real one makes the process non-dumpable from
+# its first instruction (execve(2)): timeout, and the reader it starts with
+# that gid, are then out of reach of every process of the container, root
+# included (it has no CAP_SYS_PTRACE): none can open their descriptors or
+# their memory through /proc. A prctl(PR_SET_DUMPABLE) in the program comes
+# too late against a loop that watches /proc for new pids, and the plain
+# timeout holding the same stdout stays open to it. The group,
+# systemd-journal, is one no lab daemon runs as (the checker runs as the
+# daemon's user, and must get a gid unlike its own); the checker and the
+# probe drop it at once. The gid is read from the target's /etc/group: this
+# may run on another host.
+journal=$(awk -F: '$1 == "systemd-journal" { print $3 }' "$root/etc/group")
+install -m 2755 -o 0 -g "${journal:?no systemd-journal group}" "$root/usr/bin/timeout" "$root/usr/lib/daemonlab/timeout"

@@ -108,6 +108,16 @@ while True: s.accept()[0].close()'`)))
 			// depends on load: when it does, the four static checks are
 			// errors (the result is not trusted), never its forged passes
 		}, Graded, nil, "", []string{"restart"}},
+		// QA's forger (testdata/ptrace-forger): it ptraces the timeout the
+		// checker runs under, kills the checker, writes a report with every
+		// status turned to pass and makes timeout see exit 0. The daemon
+		// honestly leaks a descriptor, ignores SIGINT and keeps SIGUSR1
+		// blocked asleep: it loses sigmask's points, as without the forger.
+		{"a daemon that ptraces the grader's timeout to forge the checker's report", func(t *testing.T, dir string) {
+			for _, f := range []string{"Makefile", "forger.c", "mydaemon.c", "mydaemon.service"} {
+				write(t, dir, f, readFile(t, "internal/grade/testdata/ptrace-forger/"+f))
+			}
+		}, Graded, []string{"sigmask"}, "", nil},
 		{"a unit that links to a host file", func(t *testing.T, dir string) {
 			write(t, dir, "mydaemon.c", readFile(t, lab04src))
 			require.NoError(t, os.Symlink(secret, filepath.Join(dir, "mydaemon.service")))

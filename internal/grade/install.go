@@ -65,6 +65,13 @@ func (g *grader) exec(ctx context.Context, d time.Duration, cmd ...string) (cont
 	return g.c.Exec(ctx, cmd, containers.WithTimeout(d))
 }
 
+// read runs one of the grader's readers, whose output is a verdict's
+// evidence, in the lab container with a deadline: non-dumpable from its
+// exec, so no process there can write into its output or its memory.
+func (g *grader) read(ctx context.Context, d time.Duration, cmd ...string) (containers.ExecResult, error) {
+	return g.c.Exec(ctx, cmd, containers.WithTimeout(d), containers.WithNonDumpable())
+}
+
 // buildCommand picks the build from the submission's files (see launchplan).
 func buildCommand(sub *submission.Submission, binary string) (cmd string, goBuild bool) {
 	return launchplan.BuildCommand(sub, binary, goRoot)

@@ -83,7 +83,7 @@ func (g *grader) lab00(ctx context.Context) {
 func (g *grader) predictions(ctx context.Context, program string) {
 	out := capture.New(maxCheckerOutput)
 	res, err := g.c.Exec(ctx, []string{checkerPath, "compare", "--format", "json", "--jobs", fmt.Sprint(len(catalogue.BackgroundWays)), program},
-		containers.WithTimeout(60*time.Second), containers.WithStdout(out))
+		containers.WithTimeout(60*time.Second), containers.WithStdout(out), containers.WithNonDumpable())
 	var observed struct{ Ways []compare.Row }
 	switch {
 	case errors.Is(err, containers.ErrExecTimeout):
@@ -272,7 +272,7 @@ func (g *grader) startScript(ctx context.Context, ticker string) {
 	ret := g.lab.Deadlines.Start.Duration
 	out := capture.New(maxCheckerOutput)
 	res, err := g.c.Exec(ctx, []string{checkerPath, "hangup", "./" + startScript, "--dir", labDir, "--program", ticker,
-		"--log", tickerLog, "--return", ret.String()}, containers.WithTimeout(ret+30*time.Second), containers.WithStdout(out))
+		"--log", tickerLog, "--return", ret.String()}, containers.WithTimeout(ret+30*time.Second), containers.WithStdout(out), containers.WithNonDumpable())
 	var r compare.ScriptResult
 	switch {
 	case errors.Is(err, containers.ErrExecTimeout):

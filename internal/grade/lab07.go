@@ -4,13 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/daemonlab/daemonlab/containers"
 	"github.com/daemonlab/daemonlab/internal/capture"
 	"github.com/daemonlab/daemonlab/internal/sysd"
 	"github.com/daemonlab/daemonlab/report"
@@ -356,17 +354,13 @@ func (g *grader) sysvReload(ctx context.Context, action func(string) sysvRun, da
 // pidLogged reports whether the journal has a line from pid (journald's
 // trusted _PID) containing text after cursor.
 func (g *grader) pidLogged(ctx context.Context, cursor string, pid int, text string) (bool, string) {
-	res, err := g.c.Exec(ctx, []string{"/usr/bin/journalctl", "--after-cursor=" + cursor, "-o", "json", "--no-pager", "--output-fields=MESSAGE,_PID"},
-		containers.WithTimeout(10*time.Second), containers.WithMaxOutput(journalCap))
-	if err != nil || res.ExitCode != 0 {
+	entries, err := g.readJournal(ctx, cursor)
+	if err != nil {
 		return false, ""
 	}
 	var lines []string
-	sc := bufio.NewScanner(strings.NewReader(res.Output))
-	sc.Buffer(make([]byte, 0, 64<<10), journalCap)
-	for sc.Scan() {
-		var e journalEntry
-		if json.Unmarshal(sc.Bytes(), &e) == nil && e.PID == fmt.Sprint(pid) {
+	for _, e := range entries {
+		if e.PID == fmt.Sprint(pid) {
 			lines = append(lines, e.text())
 			if strings.Contains(e.text(), text) {
 				return true, ""

@@ -278,7 +278,7 @@ func (g *grader) exposure(ctx context.Context, service string) (neutral []string
 			}
 		}
 	}
-	res, err := g.exec(ctx, 60*time.Second, "/usr/bin/systemd-analyze", "security", "--offline=yes", "--no-pager", "/etc/systemd/system/"+service)
+	res, err := g.read(ctx, 60*time.Second, "/usr/bin/systemd-analyze", "security", "--offline=yes", "--no-pager", "/etc/systemd/system/"+service)
 	if err != nil {
 		g.set("hardening", report.Error, "systemd-analyze security could not run: "+err.Error(), "")
 		return neutral

@@ -48,7 +48,7 @@ func (g *grader) launch(ctx context.Context) {
 		return
 	}
 	out := capture.New(maxCheckerOutput)
-	res, err := g.c.Exec(ctx, args, containers.WithTimeout(g.launchTimeout()), containers.WithStdout(out))
+	res, err := g.c.Exec(ctx, args, containers.WithTimeout(g.launchTimeout()), containers.WithStdout(out), containers.WithNonDumpable())
 	switch {
 	case errors.Is(err, containers.ErrExecTimeout):
 		g.failAll(fmt.Sprintf("not judged: the checker did not finish within %s", g.launchTimeout()))

@@ -22,12 +22,16 @@ var python = []string{"/usr/bin/python3", "-I", "-S", "-c"}
 // process holds which socket, its parent, its descriptors) from /proc,
 // which the submission cannot remount. A process of another user is read
 // by a child that takes that user's uid: root in the container has no
-// CAP_SYS_PTRACE. It makes itself non-dumpable first (as the checker does)
-// and prints one JSON object.
+// CAP_SYS_PTRACE. It runs non-dumpable from its exec
+// (containers.WithNonDumpable), first drops the group that gave it, which
+// /proc would count against it (it stays non-dumpable, and says so once
+// more), and prints one JSON object.
 const procProbe = `
+import os
+os.setresgid(os.getgid(), os.getgid(), os.getgid())
 import ctypes
 ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no process here may open our descriptors
-import json, os, socket, sys, time
+import json, socket, sys, time
 
 def hexport(s):
     return int(s.rsplit(":", 1)[1], 16)
@@ -333,7 +337,7 @@ type probeListener struct {
 // runProbe runs procProbe with args and decodes its JSON into v.
 func (g *grader) runProbe(ctx context.Context, d time.Duration, v any, args ...string) error {
 	cmd := append(append(append([]string{}, python...), procProbe), args...)
-	res, err := g.c.Exec(ctx, cmd, containers.WithTimeout(d))
+	res, err := g.c.Exec(ctx, cmd, containers.WithTimeout(d), containers.WithNonDumpable())
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func (g *grader) service(ctx context.Context) {
 // sys runs the grader's own systemd client (the read-only checker binary,
 // which talks to PID 1 only) in the container.
 func (g *grader) sys(ctx context.Context, d time.Duration, args ...string) (containers.ExecResult, error) {
-	res, err := g.exec(ctx, d, append([]string{checkerPath, "systemd"}, args...)...)
+	res, err := g.read(ctx, d, append([]string{checkerPath, "systemd"}, args...)...)
 	if err == nil {
 		if verr := sysOutput(args, res); verr != nil {
 			err = fmt.Errorf("systemd %s: %w: %s", args[0], verr, capture.Compact(res.Output))
@@ -148,7 +148,7 @@ var stateProps = []string{"ActiveState", "SubState", "MainPID", "ExecMainPID", "
 	"ActiveEnterTimestampMonotonic", "ActiveExitTimestampMonotonic", "InactiveEnterTimestampMonotonic", "UnitFileState"}
 
 func (g *grader) verify(ctx context.Context) {
-	res, err := g.exec(ctx, 30*time.Second, "/usr/bin/systemd-analyze", "verify", "--man=no", "/etc/systemd/system/"+g.lab.Unit)
+	res, err := g.read(ctx, 30*time.Second, "/usr/bin/systemd-analyze", "verify", "--man=no", "/etc/systemd/system/"+g.lab.Unit)
 	if err != nil {
 		g.set("unit-syntax", report.Error, "systemd-analyze verify could not run: "+err.Error(), "")
 		return
@@ -338,7 +338,7 @@ func (g *grader) inside(ctx context.Context) {
 		setAll(report.Error, "not judged: "+p["why"])
 		return
 	}
-	opts := []containers.ExecOption{containers.WithTimeout(30 * time.Second)}
+	opts := []containers.ExecOption{containers.WithTimeout(30 * time.Second), containers.WithNonDumpable()}
 	if uid := p["MainPIDUID"]; uid != "" && uid != "0" {
 		opts = append(opts, containers.WithUser(uid))
 	}
@@ -558,39 +558,52 @@ func (g *grader) journalEntries(ctx context.Context, after string) ([]journalEnt
 	return g.readJournal(ctx, after, "-u", g.lab.Unit)
 }
 
+// journalctl reads the journal non-dumpable from its exec
+// (containers.WithNonDumpable): no process of the container, root
+// included, can write into its output or its memory.
+var journalctl = []string{"/usr/bin/journalctl", "--no-pager", "-o", "json"}
+
 // readJournal reads the journal lines that match (journalctl's arguments)
 // after cursor.
 func (g *grader) readJournal(ctx context.Context, after string, match ...string) ([]journalEntry, error) {
-	args := append([]string{"/usr/bin/journalctl", "-o", "json", "--no-pager",
-		"--output-fields=MESSAGE,_PID,SYSLOG_IDENTIFIER,_SYSTEMD_UNIT,__CURSOR"}, match...)
+	args := append([]string{"--output-fields=MESSAGE,_PID,SYSLOG_IDENTIFIER,_SYSTEMD_UNIT,__CURSOR"}, match...)
 	if after != "" {
 		args = append(args, "--after-cursor="+after)
 	}
-	res, err := g.c.Exec(ctx, args, containers.WithTimeout(15*time.Second), containers.WithMaxOutput(journalCap))
-	if err != nil || res.ExitCode != 0 {
-		return nil, errJournal
+	out, err := g.journalctl(ctx, 15*time.Second, args...)
+	if err != nil {
+		return nil, err
 	}
-	var out []journalEntry
-	sc := bufio.NewScanner(strings.NewReader(res.Output))
+	var entries []journalEntry
+	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(make([]byte, 0, 64<<10), journalCap)
 	for sc.Scan() {
 		var e journalEntry
 		if json.Unmarshal(sc.Bytes(), &e) == nil {
-			out = append(out, e)
+			entries = append(entries, e)
 		}
 	}
-	return out, nil
+	return entries, nil
+}
+
+// journalctl runs the grader's journalctl with args and returns its output.
+func (g *grader) journalctl(ctx context.Context, d time.Duration, args ...string) (string, error) {
+	res, err := g.c.Exec(ctx, append(append([]string{}, journalctl...), args...),
+		containers.WithNonDumpable(), containers.WithTimeout(d), containers.WithMaxOutput(journalCap))
+	if err != nil || res.ExitCode != 0 {
+		return "", errJournal
+	}
+	return res.Output, nil
 }
 
 // cursor is the journal's position now: later reads start after it.
 func (g *grader) cursor(ctx context.Context) (string, error) {
-	res, err := g.c.Exec(ctx, []string{"/usr/bin/journalctl", "-n", "1", "-o", "json", "--no-pager", "--output-fields=__CURSOR"},
-		containers.WithTimeout(10*time.Second))
-	if err != nil || res.ExitCode != 0 {
-		return "", errJournal
+	out, err := g.journalctl(ctx, 10*time.Second, "-n", "1", "--output-fields=__CURSOR")
+	if err != nil {
+		return "", err
 	}
 	var e journalEntry
-	if json.Unmarshal([]byte(strings.TrimSpace(res.Output)), &e) != nil || e.Cursor == "" {
+	if json.Unmarshal([]byte(strings.TrimSpace(out)), &e) != nil || e.Cursor == "" {
 		return "", errJournal
 	}
 	return e.Cursor, nil
