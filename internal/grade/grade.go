@@ -270,12 +270,31 @@ func (g *grader) run(ctx context.Context) Outcome {
 	if outcome, ok := g.install(ctx, artifact, sub, unit); !ok {
 		return outcome
 	}
-	steps(g, ctx)
+	if !g.runSteps(ctx, steps) {
+		return NoInfra
+	}
 	if ctx.Err() != nil {
 		g.errors = append(g.errors, fmt.Sprintf("the grading deadline of %s passed", g.lab.Deadlines.Total.Duration))
 		g.failAll("not judged: the grading deadline passed")
 	}
 	return Graded
+}
+
+// runSteps runs the lab's grading steps. A bug of the grader there (a
+// panic, whatever output from the container set it off) costs the checks
+// not yet judged, as errors of the grader, never the result file.
+func (g *grader) runSteps(ctx context.Context, steps func(*grader, context.Context)) (ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			g.mu.Lock()
+			g.errors = append(g.errors, fmt.Sprintf("internal error while grading: %v", p))
+			g.mu.Unlock()
+			g.failAll("not judged: the grader failed (an internal error, please report it)")
+			ok = false
+		}
+	}()
+	steps(g, ctx)
+	return true
 }
 
 // plans maps a lab's plan (labs.Spec.Plan) to its grading steps, which run

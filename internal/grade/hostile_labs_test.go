@@ -41,6 +41,20 @@ func hostileMytask(t *testing.T, prelude string) string {
 	return "#include <stdlib.h>\n__attribute__((constructor)) static void hostile(void) {\n" + shell(prelude) + "\n}\n" + string(src)
 }
 
+// linkedRunsMytask is the lab 08 reference task that, at its second run,
+// links its runs file to root's crontab, cut to two lines, and exits.
+func linkedRunsMytask(t *testing.T) string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(repoRoot, lab08+"mytask.c"))
+	require.NoError(t, err)
+	link := `R=/var/lib/mytask/runs T=/var/spool/cron/crontabs/root
+if [ -f $R ] && [ ! -L $R ] && [ "$(wc -l < $R)" -eq 1 ]; then
+  head -n 2 $T > $T.x && cat $T.x > $T && rm -f $T.x $R && ln -s $T $R && touch /run/runs-linked
+fi`
+	return "#include <stdlib.h>\n#include <unistd.h>\n__attribute__((constructor)) static void hostile(void) {\n" + shell(link) +
+		"\nif (access(\"/run/runs-linked\", F_OK) == 0) { unlink(\"/run/runs-linked\"); exit(0); }\n}\n" + string(src)
+}
+
 // TestHostileLab08: the task runs as root at each oneshot run and leaves
 // things on the disk, which a reboot keeps.
 func TestHostileLab08(t *testing.T) {
@@ -60,6 +74,15 @@ func TestHostileLab08(t *testing.T) {
 		{"a boot unit forges cron's CMD line", ignored.with(nil, map[string]string{"mytask.c": hostileMytask(t,
 			"mkdir -p /etc/systemd/system/multi-user.target.wants && printf '[Service]\\nType=oneshot\\nExecStart=/bin/sh -c %s\\n' "+strings.ReplaceAll(shellQuote(shellQuote(forge)), "%", "%%")+" > /etc/systemd/system/x.service && ln -sf ../x.service /etc/systemd/system/multi-user.target.wants/x.service")}),
 			[]string{"crontab", "cron-reboot"}},
+		// A crontab whose @reboot line only names the task (":" runs at
+		// boot, not the task). At its second run the task cuts root's
+		// crontab to two lines and links its runs file to it: cronOnly
+		// writes the crontab back (three lines) before the boot, so a runs
+		// file read through the link would gain a line with no run at boot.
+		{"the runs file linked to the crontab", lab08ref.with(nil, map[string]string{
+			"crontab":  "# m h dom mon dow command\n@reboot : /usr/local/bin/mytask\n15 3 * * * /usr/local/bin/mytask\n",
+			"mytask.c": linkedRunsMytask(t)}),
+			[]string{"cron-reboot", "oneshot-run"}},
 		// Root's crontab rewritten on the disk: cron runs the good one.
 		{"the installed crontab replaced", ignored.with(nil, map[string]string{"mytask.c": hostileMytask(t,
 			"printf '@reboot /usr/local/bin/mytask\\n' > /var/spool/cron/crontabs/root")}),

@@ -1,11 +1,13 @@
 package grade
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 
 	"github.com/daemonlab/daemonlab/containers"
 	"github.com/daemonlab/daemonlab/internal/cmdutil"
+	"github.com/daemonlab/daemonlab/labs"
 	"github.com/daemonlab/daemonlab/report"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -89,4 +91,27 @@ func TestSysOutputTrustsOnlyTheCall(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStepsThatPanicStillGiveAResult: a grader bug that panics on what the
+// container printed (a probe's JSON with a field missing) costs the checks
+// not yet judged, as the grader's errors, never the result.
+func TestStepsThatPanicStillGiveAResult(t *testing.T) {
+	lab, err := labs.Load("06")
+	require.NoError(t, err)
+	g := &grader{lab: lab, results: map[string]report.Check{}, timings: map[string]float64{}}
+	ok := g.runSteps(context.Background(), func(g *grader, _ context.Context) {
+		g.set(lab.Checks[0].ID, report.Pass, "judged before the bug", "")
+		var server *probeProc
+		_ = server.PID
+	})
+	assert.False(t, ok)
+	require.Len(t, g.errors, 1)
+	assert.Contains(t, g.errors[0], "internal error while grading")
+	assert.Equal(t, report.Pass, g.results[lab.Checks[0].ID].Status, "what was judged stays")
+	for _, c := range lab.Checks[1:] {
+		assert.Equal(t, report.Error, g.results[c.ID].Status, c.ID)
+	}
+	r := g.report(NoInfra)
+	assert.Len(t, r.Checks, len(lab.Checks), "a complete result")
 }

@@ -80,7 +80,7 @@ func (g *grader) superdaemon(ctx context.Context) {
 			bad = append(bad, fmt.Sprintf("port %d is held by pid %d (%s), not by %s", s.port, r.Listener.PID, orNone(r.Listener.Exe), map[bool]string{true: "xinetd", false: "PID 1"}[s.name == "xinetd"]))
 		case len(r.Before) > 0:
 			bad = append(bad, fmt.Sprintf("before any connection to port %d, %s already ran (pid %v)", s.port, prog, r.Before))
-		case r.Gone != nil && !*r.Gone:
+		case r.Gone != nil && !*r.Gone && r.Server != nil:
 			bad = append(bad, fmt.Sprintf("port %d: server pid %d still ran 2 s after its client closed the connection", s.port, r.Server.PID))
 		default:
 			good = append(good, fmt.Sprintf("port %d: %s listens, no server before a connection, the server exits after it", s.port, map[bool]string{true: "xinetd", false: "PID 1"}[s.name == "xinetd"]))

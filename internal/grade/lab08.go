@@ -33,7 +33,7 @@ func (g *grader) timer(ctx context.Context) {
 		return sysd.ParseProps(res.Output)
 	}
 	runs := func() int {
-		res, err := g.exec(ctx, 5*time.Second, "/bin/sh", "-c", "[ -f "+runsFile+" ] && /usr/bin/wc -l < "+runsFile+" || echo 0")
+		res, err := g.exec(ctx, 5*time.Second, "/bin/sh", "-c", "[ -f "+runsFile+" ] && [ ! -L "+runsFile+" ] && /usr/bin/wc -l < "+runsFile+" || echo 0")
 		if err != nil {
 			return -1
 		}
@@ -141,7 +141,7 @@ func (g *grader) normaliseCalendar(ctx context.Context, spec string) (string, er
 	if spec == "" {
 		return "", nil
 	}
-	res, err := g.exec(ctx, 10*time.Second, "/usr/bin/systemd-analyze", "calendar", spec)
+	res, err := g.read(ctx, 10*time.Second, "/usr/bin/systemd-analyze", "calendar", spec)
 	if err != nil {
 		return "", err
 	}
@@ -208,13 +208,12 @@ func (g *grader) crontab(ctx context.Context, prog string, runs func() int) {
 
 	// A real reboot of the container: the disk is kept, RAM (/run, /tmp) is
 	// not, and cron starts at boot as it would on the student's machine.
-	before := runs()
 	var cmd string
 	var ran bool
 	var cronLog []string
 	if len(reboot) > 0 {
 		var ok bool
-		if cmd, ran, cronLog, ok = g.rebootForCron(ctx, prog, before, runs); !ok {
+		if cmd, ran, cronLog, ok = g.rebootForCron(ctx, prog, runs); !ok {
 			return
 		}
 	}
@@ -236,6 +235,8 @@ func (g *grader) crontab(ctx context.Context, prog string, runs func() int) {
 // directory. It runs before systemd starts, when nothing of the submission
 // runs: the task has run as root (oneshot-run) and could have left a unit,
 // a drop-in for cron.service, a rewritten crontab or a forged journal there.
+// The task's runs file goes too: only a run at this boot may write it (a
+// runs file linked to the crontab cronOnly writes would gain its lines).
 const cronBoot = `set -e
 skel=/usr/lib/daemonlab/skel
 /usr/bin/find /usr/local/bin -mindepth 1 -maxdepth 1 ! -name "$1" -exec /bin/rm -rf -- {} +
@@ -245,12 +246,13 @@ for p in /var/spool /var/lib/systemd /var/log/journal; do
 	/bin/rm -rf -- $p
 	/bin/cp -a $skel$p $p
 done
+/bin/rm -f -- "$2"
 `
 
 // cronOnly readies the disk for the boot that judges cron-reboot: only cron
 // can run the task then (see cronBoot), from root's crontab as handed in.
 func (g *grader) cronOnly(ctx context.Context) error {
-	res, err := g.exec(ctx, 30*time.Second, "/bin/sh", "-c", cronBoot, "sh", g.lab.Binary)
+	res, err := g.exec(ctx, 30*time.Second, "/bin/sh", "-c", cronBoot, "sh", g.lab.Binary, runsFile)
 	if err == nil && res.ExitCode != 0 {
 		err = fmt.Errorf("exit %d: %s", res.ExitCode, capture.Compact(res.Output))
 	}
@@ -310,7 +312,7 @@ func cronFieldsProblem(f []string) string {
 // the @reboot job and the job to write its line; cronLog is what cron
 // logged in this boot. ok is false when the container could not be
 // rebooted (then judged).
-func (g *grader) rebootForCron(ctx context.Context, prog string, before int, runs func() int) (cmd string, ran bool, cronLog []string, ok bool) {
+func (g *grader) rebootForCron(ctx context.Context, prog string, runs func() int) (cmd string, ran bool, cronLog []string, ok bool) {
 	t := time.Now()
 	err := g.c.RebootWith(ctx, g.cronOnly)
 	g.record("reboot", time.Since(t))
@@ -342,7 +344,7 @@ func (g *grader) rebootForCron(ctx context.Context, prog string, before int, run
 			if (e.Unit == "cron.service" || e.Unit == "") && e.PID != "1" && e.PID != cronMain &&
 				strings.Contains(e.text(), "CMD (") && strings.Contains(e.text(), prog) {
 				cmd = e.text()
-				return runs() > before
+				return runs() > 0
 			}
 		}
 		return false
