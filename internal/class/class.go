@@ -140,6 +140,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := distinctFiles(all, o.Formats); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, err
 	}
@@ -308,6 +311,45 @@ var extensions = map[string]string{
 	"github": ".github.txt", "markdown": ".md", "json": ".json",
 }
 
+// ErrNameClash: two students' folder names would give one result file.
+var ErrNameClash = errors.New("two students would write the same result file")
+
+// distinctFiles refuses a class in which two students would write the same
+// file: "alice.gradescope"'s record is alice's Gradescope file.
+func distinctFiles(students, formats []string) error {
+	owner := map[string]string{}
+	for _, s := range students {
+		for _, f := range resultFiles(s, formats) {
+			if other, taken := owner[f.name]; taken && other != s {
+				return fmt.Errorf("%w: %s (students %s and %s); rename one of the folders", ErrNameClash, f.name, other, s)
+			}
+			owner[f.name] = s
+		}
+	}
+	return nil
+}
+
+// resultFile is a file writeResult writes: the student's record (no
+// format) or the student's report in an extra format.
+type resultFile struct{ format, name string }
+
+// resultFiles lists the files writeResult writes for the student, the
+// record first.
+func resultFiles(student string, formats []string) []resultFile {
+	files := []resultFile{{name: student + ".json"}}
+	for _, f := range formats {
+		if f == "json" {
+			continue
+		}
+		ext := extensions[f]
+		if ext == "" {
+			ext = "." + f
+		}
+		files = append(files, resultFile{format: f, name: student + ext})
+	}
+	return files
+}
+
 // writeResult writes the student's JSON record (the teacher's: hidden
 // checks included) and the extra formats (student-facing: hidden checks
 // redacted unless asked otherwise). Each file is written whole.
@@ -318,21 +360,14 @@ func writeResult(o Options, student string, r *report.Report) error {
 	}); err != nil {
 		return err
 	}
-	for _, f := range o.Formats {
-		if f == "json" {
-			continue
-		}
+	for _, f := range resultFiles(student, o.Formats)[1:] {
 		opts := o.WriterOptions
 		opts.Getenv = func(string) string { return "" } // no job summary per student
-		w, err := report.NewWriter(f, opts)
+		w, err := report.NewWriter(f.format, opts)
 		if err != nil {
 			return err
 		}
-		ext := extensions[f]
-		if ext == "" {
-			ext = "." + f
-		}
-		if err := writeAtomic(filepath.Join(o.Out, student+ext), func(out io.Writer) error { return w.Write(out, r) }); err != nil {
+		if err := writeAtomic(filepath.Join(o.Out, f.name), func(out io.Writer) error { return w.Write(out, r) }); err != nil {
 			return err
 		}
 	}

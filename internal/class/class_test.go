@@ -186,6 +186,40 @@ func TestClassCSVAndResults(t *testing.T) {
 	assert.Regexp(t, `(?m)^  fds +1 of 4$`, sum.String())
 }
 
+// TestStudentsNeverShareAFile: a folder named after another student's
+// file in an extra format ("alice.gradescope" is alice's Gradescope file)
+// stops the run before anything is graded or written, with both names;
+// without that format the two are distinct.
+func TestStudentsNeverShareAFile(t *testing.T) {
+	f := newFake(t)
+	dir := makeClass(t, map[string]map[string]string{"alice": {}, "alice.gradescope": {"lose": "restart"}})
+	tests := []struct {
+		name    string
+		formats []string
+		clash   string
+	}{
+		{name: "gradescope", formats: []string{"gradescope"}, clash: "alice.gradescope.json (students alice and alice.gradescope)"},
+		{name: "markdown only", formats: []string{"markdown"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := t.TempDir()
+			o := options(f, dir, out)
+			o.Formats = tt.formats
+			res, err := Run(context.Background(), o)
+			if tt.clash == "" {
+				require.NoError(t, err)
+				assert.Equal(t, []string{"alice", "alice.gradescope"}, res.Graded)
+				return
+			}
+			require.ErrorIs(t, err, ErrNameClash)
+			assert.Contains(t, err.Error(), tt.clash)
+			entries, _ := os.ReadDir(out)
+			assert.Empty(t, entries, "nothing graded, nothing written")
+		})
+	}
+}
+
 func checkIDs(lab *labs.Spec) []string {
 	var ids []string
 	for _, c := range lab.Checks {

@@ -167,6 +167,8 @@ func runClass(ctx context.Context, o *Options) error {
 	switch {
 	case errors.Is(err, class.ErrInterrupted):
 		return &cmdutil.ExitError{Code: ExitInterrupted, Err: err}
+	case errors.Is(err, class.ErrNameClash):
+		return cmdutil.BadInput("%v", err)
 	case err != nil:
 		return err
 	case len(res.NotGradable) > 0:
