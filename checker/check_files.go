@@ -166,7 +166,16 @@ func (j *judgement) lock() outcome {
 		case len(others) > 0:
 			return fail(o, fmt.Sprintf("%s is locked, but not by this process: %s", pf.Path, strings.Join(others, "; ")))
 		case len(open) > 0:
-			o = fail(o, fmt.Sprintf("%s is open on fd %s but not locked", pf.Path, strings.Join(open, ",")))
+			what := fmt.Sprintf("%s is open on fd %s but not locked", pf.Path, strings.Join(open, ","))
+			// lighttpd keeps its pid file open (to empty it at exit) and
+			// listens: the same hint as for a pid file it closed, unless
+			// the lab judges the pid file.
+			if l, gone := j.bindable(); len(l) > 0 && len(elsewhere) == 0 && !j.profile.RequirePIDFile {
+				o = j.listenerInstead(o, what, l)
+				o.observed += goneNote(gone)
+				return o
+			}
+			o = fail(o, what)
 			if len(elsewhere) > 0 {
 				o.observed += fmt.Sprintf("; it holds %s instead", j.describeHeld(elsewhere[0]))
 			}

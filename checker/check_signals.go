@@ -86,13 +86,19 @@ func (j *judgement) sigmask() outcome {
 	case dead&^harmlessBlocked != 0 && state == 'S':
 		// Asleep, and no thread sleeps with it unblocked: the mask is the
 		// one it keeps, not a wait's.
+		// Named: what matters (not SIGPIPE and its like, which are fine
+		// blocked), and by whom when it can be told.
+		bad := dead &^ harmlessBlocked
 		o.status = report.Fail
-		o.observed = fmt.Sprintf("%s blocked in all %s and nothing waits for it (no signalfd, no thread in sigwait or sigsuspend): it can never be delivered (inherited?)", dead, threads)
-		if j.planted != nil {
+		o.observed = fmt.Sprintf("%s blocked in all %s and nothing waits for it (no signalfd, no thread in sigwait or sigsuspend): it can never be delivered (inherited?)", bad, threads)
+		switch {
+		case j.planted != nil:
 			// launch mode blocked only what it planted: this is the daemon's
-			o.observed = fmt.Sprintf("%s blocked by the daemon itself in all %s, and nothing waits for it (no signalfd, no thread in sigwait or sigsuspend): it can never be delivered", dead, threads)
+			o.observed = fmt.Sprintf("%s blocked by the daemon itself in all %s, and nothing waits for it (no signalfd, no thread in sigwait or sigsuspend): it can never be delivered", bad, threads)
+		case s.UnderSystemd():
+			o.observed = fmt.Sprintf("%s blocked by the daemon itself in all %s (systemd starts a service with an empty mask), and nothing waits for it (no signalfd, no thread in sigwait or sigsuspend): it can never be delivered", bad, threads)
 		}
-		if c := dead & s.Status.SigCgt; c != 0 {
+		if c := bad & s.Status.SigCgt; c != 0 {
 			o.observed = strings.TrimSuffix(o.observed, " (inherited?)")
 			o.observed += fmt.Sprintf("; a handler is installed for %s, but a blocked signal never reaches it", c)
 		}

@@ -99,9 +99,10 @@ func (j *judgement) classifyFD(fd procfs.FD) (fdVerdict, string) {
 	if pf.Exists && (sameFile(fd, pf.Dev, pf.Ino) || fd.Target == pf.Path) {
 		return fdOK, "pid file"
 	}
-	// Launch mode started the program with 0-2 and the marker only: any
+	// Launch mode started the program with 0-2 and the marker only, and
+	// systemd starts a service with 0-2 and the sockets it passes: any
 	// other descriptor is the daemon's own doing, not an inheritance.
-	launched := pl != nil
+	launched := pl != nil || s.UnderSystemd()
 	switch {
 	case isTerminal(fd):
 		return fdLeak, "a terminal: output still reaches the user's screen"

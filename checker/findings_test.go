@@ -65,6 +65,19 @@ func TestQAFindingsOnSnapshots(t *testing.T) {
 			s.Listeners = map[uint64]procfs.Listener{77: {Proto: "unix", Path: "/run/haproxy/admin.sock.15164.tmp", Inode: 77}}
 			s.UnboundPaths = map[uint64]bool{77: true}
 		}, id: "lock", want: report.Warn, says: "bound as /run/haproxy/admin.sock.15164.tmp, since renamed or removed"},
+		// Debian round 3: knotd blocks every signal it does not handle,
+		// SIGPIPE (harmless blocked, and handled) among them.
+		{name: "R3 a service's own mask names what matters", mutate: func(s *Snapshot) {
+			s.Unit = "knot.service"
+			s.Status.SigCgt = procfs.SigSetOf(syscall.SIGPIPE, syscall.SIGTERM, syscall.SIGHUP)
+			s.Tasks = []Task{{TID: 500, SigBlk: procfs.SigSetOf(syscall.SIGPIPE, syscall.SIGUSR2), State: 'S'}}
+		}, id: "sigmask", want: report.Fail, says: "SIGUSR2 blocked by the daemon itself in all 1 thread(s) (systemd starts a service with an empty mask), and nothing waits for it"},
+		// systemd passes a service nothing but 0-2 and sockets: a file
+		// beyond them is the daemon's own (monit's state file).
+		{name: "R3 a service's own file", mutate: func(s *Snapshot) {
+			s.Unit = "monit.service"
+			s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "/var/lib/monit/state", HasStat: true, Mode: unix.S_IFREG})
+		}, id: "fds", want: report.Warn, says: "a file the daemon opened and kept"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

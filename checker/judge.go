@@ -7,6 +7,7 @@ import (
 	"github.com/daemonlab/daemonlab/checker/launch"
 	"github.com/daemonlab/daemonlab/checker/procfs"
 	"github.com/daemonlab/daemonlab/report"
+	"golang.org/x/sys/unix"
 )
 
 // outcome is what a judge function decides about one check.
@@ -78,6 +79,8 @@ func Judge(s *Snapshot, p Profile, planted *launch.Planted) []report.Check {
 func unreadable(what string, err error, expected string) outcome {
 	reason := err.Error()
 	switch {
+	case procfs.IsPermission(err) && os.Geteuid() == 0 && !canPtrace():
+		reason = "permission denied reading " + what + ": the process is not dumpable (it changed its user with setuid() and did not exec, or called prctl(PR_SET_DUMPABLE, 0)), and root without CAP_SYS_PTRACE, as in a container, may not read such a process"
 	case procfs.IsPermission(err) && os.Geteuid() == 0:
 		reason = "permission denied reading " + what + ", even as root: the process is not dumpable, in another user namespace, or protected by a security module"
 	case procfs.IsPermission(err):
@@ -88,4 +91,11 @@ func unreadable(what string, err error, expected string) outcome {
 		reason = what + " does not exist"
 	}
 	return outcome{status: report.Unknown, observed: reason, expected: expected}
+}
+
+// canPtrace reports whether this process has CAP_SYS_PTRACE, which a
+// container's root lacks: only it may read a non-dumpable process.
+func canPtrace() bool {
+	st, err := procfs.New("/proc").Status(os.Getpid())
+	return err == nil && st.CapEff&(1<<unix.CAP_SYS_PTRACE) != 0
 }

@@ -2,6 +2,7 @@ package checker
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -11,7 +12,9 @@ import (
 
 // bindThenRename is haproxy's and supervisord's way: bind a unix socket
 // under NAME.PID.tmp and (argv[3] "rename") rename it over NAME; the pid
-// file argv[2] is written and not locked.
+// file argv[2] is written and not locked. With "chroot" it keeps the name
+// and then chroots into a directory beside it (avahi-daemon): the path it
+// was bound under is not in its new root, but still names the socket.
 const bindThenRename = `
 import os, signal, socket, sys
 d, pidfile, how = sys.argv[1:4]
@@ -23,6 +26,10 @@ if how == "rename":
     os.rename(tmp, os.path.join(d, "admin.sock"))
 with open(pidfile, "w") as f:
     f.write("%d\n" % os.getpid())
+if how == "chroot":
+    os.mkdir(os.path.join(d, "jail"))
+    os.chroot(os.path.join(d, "jail"))
+    os.chdir("/")
 `
 
 // TestLockHintLeavesOutARenamedSocket: /proc/net/unix keeps the name a
@@ -38,9 +45,13 @@ func TestLockHintLeavesOutARenamedSocket(t *testing.T) {
 	}{
 		{how: "rename", want: report.Fail, says: "since renamed or removed", never: "likely fail to bind"},
 		{how: "keep", want: report.Warn, says: "likely fail to bind it", never: "renamed"},
+		{how: "chroot", want: report.Warn, says: "likely fail to bind it", never: "renamed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.how, func(t *testing.T) {
+			if tt.how == "chroot" && os.Geteuid() != 0 {
+				t.Skip("chroot needs root")
+			}
 			dir := t.TempDir()
 			pidfile := filepath.Join(dir, "d.pid")
 			pid := startPython(t, bindThenRename, dir, pidfile, tt.how)
@@ -114,4 +125,45 @@ func TestAllNULAbstractSocketName(t *testing.T) {
 	assert.Equal(t, report.Warn, got.Status, "observed: %s", got.Observed)
 	assert.Contains(t, got.Observed, "abstract unix socket with an all-NUL name")
 	assert.NotContains(t, got.Observed, "@@")
+}
+
+// keepOpenUnlocked is lighttpd: its pid file argv[1] written and kept open,
+// never locked; with argv[2] "listen" it listens on a TCP port.
+const keepOpenUnlocked = `
+import os, signal, socket, sys
+pidfile, listen = sys.argv[1:3]
+fd = os.open(pidfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b"%d\n" % os.getpid())
+if listen == "listen":
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen()
+`
+
+// TestOpenUnlockedPIDFileBesideAListener: a pid file kept open but not
+// locked is judged as one closed: a listener is the same hint, unless the
+// lab judges the pid file.
+func TestOpenUnlockedPIDFileBesideAListener(t *testing.T) {
+	tests := []struct {
+		name       string
+		listen     string
+		requirePID bool
+		want       report.Status
+		says       string
+	}{
+		{name: "listens", listen: "listen", want: report.Warn, says: "is open on fd 3 but not locked, but it listens on tcp"},
+		{name: "listens, the lab judges the pid file", listen: "listen", requirePID: true, want: report.Fail, says: "is open on fd 3 but not locked"},
+		{name: "listens on nothing", listen: "no", want: report.Fail, says: "is open on fd 3 but not locked"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pidfile := filepath.Join(t.TempDir(), "d.pid")
+			pid := startPython(t, keepOpenUnlocked, pidfile, tt.listen)
+			prof := DefaultProfile()
+			prof.RequirePIDFile = tt.requirePID
+			got := findCheck(t, Judge(takeReal(t, pid, Options{PIDFile: pidfile}), prof, nil), "lock")
+			assert.Equal(t, tt.want, got.Status, "observed: %s", got.Observed)
+			assert.Contains(t, got.Observed, tt.says)
+		})
+	}
 }

@@ -321,17 +321,25 @@ func (s *Snapshot) UnderSystemd() bool { return strings.HasSuffix(s.Unit, ".serv
 
 // unboundPaths finds the held unix sockets whose path is gone, looked up
 // in the process's own root (/proc/PID/root/PATH: a chroot, another mount
-// namespace). Nothing is looked up when that root cannot be read.
+// namespace) and, for a chrooted process, in ours too: the path is the one
+// bind() was given, relative to the binder's root, and a daemon may bind
+// before it chroots, or get the socket from systemd (avahi-daemon). A
+// relative path (relative to the binder's working directory then) says
+// nothing. Nothing is looked up when the process's root cannot be read.
 func unboundPaths(fs procfs.FS, s *Snapshot) map[uint64]bool {
 	if s.RootErr != nil {
 		return nil
 	}
+	missing := func(path string) bool {
+		_, err := os.Lstat(path)
+		return errors.Is(err, os.ErrNotExist)
+	}
 	var gone map[uint64]bool
 	for _, l := range s.HeldListeners() {
-		if l.Proto != "unix" || l.Path == "" || l.Abstract() {
+		if l.Proto != "unix" || l.Path == "" || l.Abstract() || !filepath.IsAbs(l.Path) {
 			continue
 		}
-		if _, err := os.Lstat(filepath.Join(fs.Path(s.PID, "root"), l.Path)); errors.Is(err, os.ErrNotExist) {
+		if missing(filepath.Join(fs.Path(s.PID, "root"), l.Path)) && (!s.chrooted() || missing(l.Path)) {
 			if gone == nil {
 				gone = map[uint64]bool{}
 			}

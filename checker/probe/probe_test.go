@@ -46,6 +46,9 @@ func TestMain(m *testing.M) {
 //	reraise              its SIGTERM handler re-raises SIGTERM (postfix)
 //	slowhup              its SIGHUP handler works 0.4 s, SIGTERM ignored meanwhile
 //	blockterm            SIGTERM stays blocked
+//	emptyterm            on SIGTERM it empties its pid file, not removes it (lighttpd)
+//	lateunlink           on SIGTERM it exits, and its pid file goes 0.1 s later (systemd's PIDFile=)
+//	leave                on SIGTERM it exits 0 and leaves its pid file
 //
 // A second start is refused by the launcher itself (exit 1) unless a word
 // says otherwise.
@@ -106,7 +109,15 @@ def term(*_):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
         return
-    os.unlink(pidfile)
+    if "emptyterm" in modes:
+        os.ftruncate(pf, 0)
+        os._exit(0)
+    if "lateunlink" in modes and os.fork() == 0:
+        time.sleep(0.1)
+        os.unlink(pidfile)
+        os._exit(0)
+    if "lateunlink" not in modes and "leave" not in modes:
+        os.unlink(pidfile)
     os._exit(0)
 
 def hup(*_):
@@ -261,12 +272,18 @@ func TestSIGTERM(t *testing.T) {
 		modes   []string
 		probes  []string
 		status  report.Status
-		says    string // in observed
+		says    string // in observed, once
 		hint    string
 		notHint string
 	}{
 		{name: "handled, then re-raised", modes: []string{"reraise"}, probes: []string{"sigterm"}, status: report.Fail,
 			says: "killed by SIGTERM", hint: "it handles SIGTERM but then dies by the signal (re-raised", notHint: "default action"},
+		{name: "pid file left behind", modes: []string{"leave"}, probes: []string{"sigterm"}, status: report.Fail,
+			says: "left behind", hint: "unlink the pid file"},
+		{name: "pid file emptied, not removed", modes: []string{"emptyterm"}, probes: []string{"sigterm"}, status: report.Pass,
+			says: "emptied, not removed: it names no process"},
+		{name: "pid file removed just after the exit, as systemd does", modes: []string{"lateunlink"}, probes: []string{"sigterm"}, status: report.Pass,
+			says: "exit status 0"},
 		{name: "kept blocked", modes: []string{"blockterm"}, probes: []string{"sigterm"}, status: report.Fail,
 			says: "SIGTERM is blocked (SigBlk)", hint: "unblock SIGTERM", notHint: "never ignore it"},
 		{name: "right after a long reload", modes: []string{"slowhup"}, probes: []string{"sighup", "sigterm"}, status: report.Pass,
@@ -280,7 +297,7 @@ func TestSIGTERM(t *testing.T) {
 				}
 				c := find(t, r, "sigterm")
 				assert.Equal(t, tt.status, c.Status, c.Observed)
-				assert.Contains(t, c.Observed, tt.says)
+				assert.Equal(t, 1, strings.Count(c.Observed, tt.says), c.Observed)
 				assert.Contains(t, c.Hint, tt.hint)
 				if tt.notHint != "" {
 					assert.NotContains(t, c.Hint, tt.notHint)

@@ -178,24 +178,28 @@ func SIGTERM(ctx context.Context, t Target, pf checker.PIDFile, timeout time.Dur
 	}
 	var problems []string
 	status := "exit status not visible (not our child)"
+	failed := false
 	if known {
 		status = e.String()
-		if !e.Success() {
-			problems = append(problems, status)
-		}
+		failed = !e.Success()
 	}
+	observed := fmt.Sprintf("exited after %s, %s", took, status)
 	pidFileLeft := false
 	if pf.Path != "" {
-		if _, err := os.Stat(pf.Path); err == nil {
-			pidFileLeft = true
+		var emptied bool
+		if pidFileLeft, emptied = leftBehind(ctx, pf.Path); pidFileLeft {
 			problems = append(problems, "pid file "+pf.Path+" left behind")
+		} else if emptied {
+			observed += "; pid file " + pf.Path + " emptied, not removed: it names no process"
 		}
 		if holders := lockHolders(t, pf); holders != "" {
 			problems = append(problems, "lock still held: "+holders)
 		}
 	}
-	observed := fmt.Sprintf("exited after %s, %s", took, status)
-	if len(problems) > 0 {
+	if failed || len(problems) > 0 {
+		if len(problems) > 0 {
+			observed += ": " + strings.Join(problems, "; ")
+		}
 		hint := "on SIGTERM: unlink the pid file, close it (releasing the lock) and exit(0)."
 		if known && e.Signaled && e.Signal == syscall.SIGTERM {
 			hint = "SIGTERM's default action killed it, so nothing was cleaned up: handle SIGTERM, unlink the pid file and exit(0)."
@@ -207,9 +211,29 @@ func SIGTERM(ctx context.Context, t Target, pf checker.PIDFile, timeout time.Dur
 				hint += "."
 			}
 		}
-		return check.Result(report.Fail, observed+": "+strings.Join(problems, "; "), hint)
+		return check.Result(report.Fail, observed, hint)
 	}
 	return check.Result(report.Pass, observed, "")
+}
+
+// pidFileGrace is how long after the exit a pid file may take to go:
+// systemd removes a unit's PIDFile= itself once its main process exited.
+const pidFileGrace = 500 * time.Millisecond
+
+// leftBehind reports whether the pid file still names a process after the
+// exit, within pidFileGrace, and whether it was emptied instead of removed
+// (a daemon that dropped root may not unlink in /run; lighttpd truncates
+// the file it kept open).
+func leftBehind(ctx context.Context, path string) (left, emptied bool) {
+	gctx, cancel := context.WithTimeout(ctx, pidFileGrace)
+	defer cancel()
+	probing.Until(gctx, func() bool {
+		st, err := os.Stat(path)
+		left = err == nil && st.Size() > 0
+		emptied = err == nil && st.Size() == 0
+		return !left
+	})
+	return left, emptied
 }
 
 // termStuck says why a daemon still runs after SIGTERM, as /proc shows it

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/daemonlab/daemonlab/checker"
@@ -342,13 +343,15 @@ func launchMode(ctx context.Context, o *Options, fs procfs.FS, prof checker.Prof
 	popts.Reload.TouchFile = inRunDir(sess.Dir, popts.Reload.TouchFile)
 	popts.Reload.ExpectFile = inRunDir(sess.Dir, popts.Reload.ExpectFile)
 	// A pid file that did not exist before the run is the run's: removed
-	// at the end, so no file names a dead pid afterwards.
+	// at the end, so no file names a dead pid afterwards; unless it names
+	// a live process once the run is over, one the launcher handed the
+	// work to (`apache2ctl start` asks systemd), which owns it.
 	created := prof.PIDFile != "" && !exists(prof.PIDFile)
 	r := probe.LaunchCheck(ctx, sess, fs, prof, popts)
 	if err := sess.Close(); err != nil {
 		r.Errors = append(r.Errors, "clean-up: "+err.Error())
 	}
-	if created {
+	if created && !namesLiveProcess(prof.PIDFile) {
 		if err := os.Remove(prof.PIDFile); err != nil && !os.IsNotExist(err) {
 			r.Errors = append(r.Errors, "clean-up: "+err.Error())
 		}
@@ -365,6 +368,21 @@ func inRunDir(dir, path string) string {
 	return filepath.Join(dir, path)
 }
 
+// namesLiveProcess reports whether the pid file names a process that is
+// alive (the run's are all gone when it is asked).
+func namesLiveProcess(path string) bool {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	pid, err := checker.ParsePID(raw)
+	if err != nil || pid <= 0 {
+		return false
+	}
+	err = syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
 func exists(path string) bool {
 	_, err := os.Lstat(path)
 	return err == nil
@@ -377,7 +395,11 @@ func finish(o *Options, r *report.Report, start time.Time, interrupted bool) err
 	if interrupted {
 		probe.MarkInterrupted(r)
 	} else if ids := cmdutil.Unknowns(r); len(ids) > 0 && r.Passed() {
-		r.Errors = append(r.Errors, fmt.Sprintf("incomplete: %d required check(s) could not be read (%s): run as the daemon's user or as root for a verdict", len(ids), strings.Join(ids, ", ")))
+		advice := "run as the daemon's user or as root for a verdict"
+		if os.Geteuid() == 0 {
+			advice = "even root may not read them here; each check says why"
+		}
+		r.Errors = append(r.Errors, fmt.Sprintf("incomplete: %d required check(s) could not be read (%s): %s", len(ids), strings.Join(ids, ", "), advice))
 	}
 	specs, err := cmdutil.ResolveReports(o.Format, o.Output, o.Reports)
 	if err != nil {

@@ -472,6 +472,46 @@ func TestAnotherUsersProcessIsIncomplete(t *testing.T) {
 	assert.Equal(t, cmdutil.ExitOK, code)
 }
 
+// TestNotDumpableAsRootWithoutPtrace: a daemon that changed its user with
+// setuid() and did not exec is not dumpable; root without CAP_SYS_PTRACE
+// (a container's) may not read it, and the checker says exactly that,
+// not "run as root". With CAP_SYS_PTRACE (the control) it reads it.
+func TestNotDumpableAsRootWithoutPtrace(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("no setpriv")
+	}
+	pid := startDetached(t, `python3 -c "import os, time; os.setgid(65534); os.setuid(65534); time.sleep(100000)" </dev/null >/dev/null 2>&1`, "python3")
+	require.Eventually(t, func() bool {
+		st, err := procfs.New("").Status(pid)
+		return err == nil && st.UID[0] == 65534
+	}, 10*time.Second, 2*time.Millisecond)
+	check := func(prefix ...string) (string, int) {
+		args := append(append(prefix, bin, "check", "--pid", strconv.Itoa(pid)), "--format", "json")
+		cmd := exec.Command(args[0], args[1:]...)
+		out, err := cmd.Output()
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return string(out), exit.ExitCode()
+		}
+		require.NoError(t, err)
+		return string(out), 0
+	}
+	out, _ := check()
+	assert.NotEqual(t, "unknown", parse(t, out).status("cwd"), "the control: root with CAP_SYS_PTRACE reads it")
+
+	out, code := check(setpriv, "--bounding-set", "-sys_ptrace", "--inh-caps", "-sys_ptrace")
+	r := parse(t, out)
+	assert.Equal(t, cmdutil.ExitIncomplete, code, r.String())
+	assert.Equal(t, "unknown", r.status("cwd"), r.String())
+	assert.Contains(t, r.observed("cwd"), "root without CAP_SYS_PTRACE")
+	assert.Contains(t, r.observed("cwd"), "changed its user with setuid() and did not exec")
+	assert.Contains(t, strings.Join(r.Errors, "\n"), "even root may not read them here")
+}
+
 // Ctrl-C in the middle of a launch-mode run: the checker says so, marks
 // what did not run as not run (no made-up result), exits 130 at once, and
 // nothing of the run survives.
@@ -638,6 +678,26 @@ func TestLaunchPIDFilePaths(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLaunchKeepsAPIDFileItHandedOver: a launcher that hands the daemon
+// to a service manager (`apache2ctl start` asks systemd), which writes the
+// pid file of a process outside the run: the run does not remove a file
+// that names a live process once it is over.
+func TestLaunchKeepsAPIDFileItHandedOver(t *testing.T) {
+	manager := exec.Command("sleep", "600")
+	require.NoError(t, manager.Start())
+	t.Cleanup(func() { _ = manager.Process.Kill(); _ = manager.Wait() })
+	caller := t.TempDir()
+	pidfile := filepath.Join(caller, "handed.pid")
+	script := filepath.Join(t.TempDir(), "handoff.sh")
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho \"$2\" > \"$1\"\n"), 0o755))
+	out, stderr, _ := runBin(t, caller, time.Minute, script, "--pidfile", pidfile, "--format", "json", "--", pidfile, strconv.Itoa(manager.Process.Pid))
+	r := parse(t, out)
+	assert.NotEqual(t, "pass", r.status("ready"), "no daemon of the run: %s%s", stderr, r)
+	got, err := os.ReadFile(pidfile)
+	require.NoError(t, err, "the pid file of a live process outside the run stays")
+	assert.Equal(t, strconv.Itoa(manager.Process.Pid)+"\n", string(got))
 }
 
 // A program that prints an error and exits 3 at once: one finding, at
