@@ -112,12 +112,14 @@ while True: s.accept()[0].close()'`)))
 		// checker runs under, kills the checker, writes a report with every
 		// status turned to pass and makes timeout see exit 0. The daemon
 		// honestly leaks a descriptor, ignores SIGINT and keeps SIGUSR1
-		// blocked asleep: it loses sigmask's points, as without the forger.
+		// blocked asleep: it loses sigmask's points, as without the forger
+		// (and more when the forger, left in the unit's cgroup, slows the
+		// restart or the stop down).
 		{"a daemon that ptraces the grader's timeout to forge the checker's report", func(t *testing.T, dir string) {
 			for _, f := range []string{"Makefile", "forger.c", "mydaemon.c", "mydaemon.service"} {
 				write(t, dir, f, readFile(t, "internal/grade/testdata/ptrace-forger/"+f))
 			}
-		}, Graded, []string{"sigmask"}, "", nil},
+		}, Graded, nil, "", []string{"sigmask"}},
 		{"a unit that links to a host file", func(t *testing.T, dir string) {
 			write(t, dir, "mydaemon.c", readFile(t, lab04src))
 			require.NoError(t, os.Symlink(secret, filepath.Join(dir, "mydaemon.service")))
