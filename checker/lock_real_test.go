@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/daemonlab/daemonlab/report"
@@ -78,32 +79,38 @@ if how != "open":
     os.close(pfd)
 `
 
-// TestLockHeldOnAnotherFile: a daemon whose pid file is not locked but
-// that holds a write lock on another file gets that lock named; it is
-// advice beside an unlocked pid file (a failure where the lab judges the
-// pid file), and a pid file held open unlocked stays a failure.
-func TestLockHeldOnAnotherFile(t *testing.T) {
+// TestUnlockedPIDFile: a pid file that is not locked, beside something
+// else that keeps a second copy out. A write lock on another file (tor) is
+// named: advice beside a closed pid file (a failure where the lab judges
+// the pid file), and a pid file held open unlocked stays a failure. A
+// listener (lighttpd keeps its pid file open) is the same hint for a pid
+// file open or closed, unless the lab judges the pid file.
+func TestUnlockedPIDFile(t *testing.T) {
 	tests := []struct {
 		name    string
+		program string // run with the pid file, a lock file and how
 		how     string
 		require bool
 		want    report.Status
-		says    string
+		says    string // LOCK stands for the lock file's path
 	}{
-		{name: "pid file closed", how: "closed", want: report.Warn, says: "is not locked, but it holds write flock lock on "},
-		{name: "pid file closed, the lab requires a pid file", how: "closed", require: true, want: report.Fail, says: "is not locked, but it holds write flock lock on "},
-		{name: "pid file open, unlocked", how: "open", want: report.Fail, says: "but not locked; it holds write flock lock on "},
+		{name: "pid file closed, a lock elsewhere", program: lockElsewhere, how: "closed", want: report.Warn, says: "is not locked, but it holds write flock lock on LOCK"},
+		{name: "pid file closed, a lock elsewhere, the lab requires a pid file", program: lockElsewhere, how: "closed", require: true, want: report.Fail, says: "is not locked, but it holds write flock lock on LOCK"},
+		{name: "pid file open, a lock elsewhere", program: lockElsewhere, how: "open", want: report.Fail, says: "but not locked; it holds write flock lock on LOCK"},
+		{name: "pid file open, a listener", program: keepOpenUnlocked, how: "listen", want: report.Warn, says: "is open on fd 3 but not locked, but it listens on tcp"},
+		{name: "pid file open, a listener, the lab requires a pid file", program: keepOpenUnlocked, how: "listen", require: true, want: report.Fail, says: "is open on fd 3 but not locked"},
+		{name: "pid file open, nothing else", program: keepOpenUnlocked, how: "no", want: report.Fail, says: "is open on fd 3 but not locked"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			pidfile, lockfile := filepath.Join(dir, "d.pid"), filepath.Join(dir, "lock")
-			pid := startPython(t, lockElsewhere, pidfile, lockfile, tt.how)
+			pid := startPython(t, tt.program, pidfile, lockfile, tt.how)
 			p := DefaultProfile()
 			p.RequirePIDFile = tt.require
 			got := findCheck(t, Judge(takeReal(t, pid, Options{PIDFile: pidfile}), p, nil), "lock")
 			assert.Equal(t, tt.want, got.Status, "observed: %s", got.Observed)
-			assert.Contains(t, got.Observed, tt.says+lockfile)
+			assert.Contains(t, got.Observed, strings.ReplaceAll(tt.says, "LOCK", lockfile))
 		})
 	}
 }
@@ -128,10 +135,10 @@ func TestAllNULAbstractSocketName(t *testing.T) {
 }
 
 // keepOpenUnlocked is lighttpd: its pid file argv[1] written and kept open,
-// never locked; with argv[2] "listen" it listens on a TCP port.
+// never locked; with argv[3] "listen" it listens on a TCP port.
 const keepOpenUnlocked = `
 import os, signal, socket, sys
-pidfile, listen = sys.argv[1:3]
+pidfile, listen = sys.argv[1], sys.argv[3]
 fd = os.open(pidfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
 os.write(fd, b"%d\n" % os.getpid())
 if listen == "listen":
@@ -139,31 +146,3 @@ if listen == "listen":
     s.bind(("127.0.0.1", 0))
     s.listen()
 `
-
-// TestOpenUnlockedPIDFileBesideAListener: a pid file kept open but not
-// locked is judged as one closed: a listener is the same hint, unless the
-// lab judges the pid file.
-func TestOpenUnlockedPIDFileBesideAListener(t *testing.T) {
-	tests := []struct {
-		name       string
-		listen     string
-		requirePID bool
-		want       report.Status
-		says       string
-	}{
-		{name: "listens", listen: "listen", want: report.Warn, says: "is open on fd 3 but not locked, but it listens on tcp"},
-		{name: "listens, the lab judges the pid file", listen: "listen", requirePID: true, want: report.Fail, says: "is open on fd 3 but not locked"},
-		{name: "listens on nothing", listen: "no", want: report.Fail, says: "is open on fd 3 but not locked"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			pidfile := filepath.Join(t.TempDir(), "d.pid")
-			pid := startPython(t, keepOpenUnlocked, pidfile, tt.listen)
-			prof := DefaultProfile()
-			prof.RequirePIDFile = tt.requirePID
-			got := findCheck(t, Judge(takeReal(t, pid, Options{PIDFile: pidfile}), prof, nil), "lock")
-			assert.Equal(t, tt.want, got.Status, "observed: %s", got.Observed)
-			assert.Contains(t, got.Observed, tt.says)
-		})
-	}
-}

@@ -108,17 +108,22 @@ while True: s.accept()[0].close()'`)))
 			// depends on load: when it does, the four static checks are
 			// errors (the result is not trusted), never its forged passes
 		}, Graded, nil, "", []string{"restart"}},
-		// QA's forger (testdata/ptrace-forger): it ptraces the timeout the
-		// checker runs under, kills the checker, writes a report with every
-		// status turned to pass and makes timeout see exit 0. The daemon
-		// honestly leaks a descriptor, ignores SIGINT and keeps SIGUSR1
-		// blocked asleep: it loses sigmask's points, as without the forger
-		// (and more when the forger, left in the unit's cgroup, slows the
-		// restart or the stop down).
+		// QA's forger (testdata/ptrace-forger), forked at start: it
+		// ptraces the timeout the checker runs under, kills the checker,
+		// writes a report with every status turned to pass and makes
+		// timeout see exit 0. The daemon honestly leaks a descriptor,
+		// ignores SIGINT and keeps SIGUSR1 blocked asleep: it loses
+		// sigmask's points, as without the forger (and more when the
+		// forger, left in the unit's cgroup, slows the restart or the stop).
 		{"a daemon that ptraces the grader's timeout to forge the checker's report", func(t *testing.T, dir string) {
-			for _, f := range []string{"Makefile", "forger.c", "mydaemon.c", "mydaemon.service"} {
+			for _, f := range []string{"Makefile", "forger.c", "mydaemon.service"} {
 				write(t, dir, f, readFile(t, "internal/grade/testdata/ptrace-forger/"+f))
 			}
+			src := strings.Replace(readFile(t, lab04src), "\tsigemptyset(&empty);\n", "\tsigemptyset(&empty);\n\tsigaddset(&empty, SIGUSR1);\n", 1)
+			write(t, dir, "mydaemon.c", "#include <fcntl.h>\n#include <signal.h>\n#include <unistd.h>\nvoid forger(int daemon);\n"+
+				"__attribute__((constructor)) static void hostile(void) {\n"+
+				"\tint self = getpid(), fd = open(\"/etc/hostname\", O_RDONLY);\n\t(void)fd;\n\tsignal(SIGINT, SIG_IGN);\n"+
+				"\tif (fork() == 0) {\n\t\tforger(self);\n\t\t_exit(0);\n\t}\n}\n"+src)
 		}, Graded, nil, "", []string{"sigmask"}},
 		{"a unit that links to a host file", func(t *testing.T, dir string) {
 			write(t, dir, "mydaemon.c", readFile(t, lab04src))
