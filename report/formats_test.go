@@ -336,3 +336,27 @@ func TestLocations(t *testing.T) {
 	}, c.Locations())
 	assert.Empty(t, Check{Observed: "ppid 1 (systemd)"}.Locations())
 }
+
+// TestControlCharactersAreShownNotObeyed: text from a submission (a
+// process name, an init script's output) that carries backspaces, BEL,
+// DEL, a C1 CSI or a bidirectional override cannot act on the terminal or
+// the page that shows a report: every human format shows it, none passes
+// it on.
+func TestControlCharactersAreShownNotObeyed(t *testing.T) {
+	hostile := "exit 1" + strings.Repeat("\b", 8) + "\a\x7f\u009b2J\u202e\x1b[1A ✓ passed"
+	r := &Report{Tool: "daemonlab", Mode: ModeGrade, Target: &Target{PID: 7, Name: "d\b\bok"},
+		Tree: []string{"1 systemd\b"}, Errors: []string{"err\a"},
+		Checks: []Check{{ID: "sysv-start", Status: Fail, Observed: hostile, Hint: hostile, Details: []string{hostile}}}}
+	for _, format := range []string{"text", "markdown", "tap", "github"} {
+		t.Run(format, func(t *testing.T) {
+			w, err := NewWriter(format, Options{Getenv: func(string) string { return "" }})
+			require.NoError(t, err)
+			var b strings.Builder
+			require.NoError(t, w.Write(&b, r))
+			for _, c := range []string{"\b", "\a", "\x7f", "\u009b", "\u202e", "\x1b"} {
+				assert.NotContains(t, b.String(), c, "%q passed on", c)
+			}
+			assert.Contains(t, b.String(), "␈␈", "a backspace is shown")
+		})
+	}
+}

@@ -97,10 +97,10 @@ func appendFile(path, text string) error {
 
 // ghData escapes the message of a workflow command.
 func ghData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", "\x1b", "␛").Replace(s)
+	return strings.NewReplacer("%", "%25", "\n", "%0A").Replace(printableLines(s))
 }
 
 // ghProperty escapes a property value of a workflow command.
 func ghProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C", "\x1b", "␛").Replace(s)
+	return strings.NewReplacer("%", "%25", ":", "%3A", ",", "%2C").Replace(printable(s))
 }

@@ -84,7 +84,7 @@ func Markdown(r *Report) string {
 // mdText neutralises markdown and HTML in text that came from a process
 // or a submission: it must not become a link, an image, a heading or HTML.
 func mdText(s string) string {
-	s = showBreaks(s)
+	s = printable(s)
 	return strings.NewReplacer(
 		"\\", "\\\\", "`", "\\`", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]",
 		"&", "&amp;", "<", "&lt;", ">", "&gt;", "|", "\\|", "#", "\\#", "!", "\\!",

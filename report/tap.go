@@ -36,18 +36,22 @@ func (t tapWriter) Write(w io.Writer, r *Report) error {
 		if c.Status == Pass || c.Status == Skip {
 			continue
 		}
-		diag := map[string]any{"status": string(c.Status), "message": c.Observed}
+		diag := map[string]any{"status": string(c.Status), "message": printableLines(c.Observed)}
 		if c.Expected != "" && c.Status != Unknown {
-			diag["expected"] = c.Expected
+			diag["expected"] = printableLines(c.Expected)
 		}
 		if c.Hint != "" {
-			diag["hint"] = c.Hint
+			diag["hint"] = printableLines(c.Hint)
 		}
 		if c.Course != "" {
 			diag["course"] = c.Course
 		}
 		if len(c.Details) > 0 {
-			diag["details"] = c.Details
+			details := make([]string, len(c.Details))
+			for i, d := range c.Details {
+				details[i] = printableLines(d)
+			}
+			diag["details"] = details
 		}
 		if c.Points != nil && c.MaxPoints != nil {
 			diag["points"], diag["max_points"] = *c.Points, *c.MaxPoints
@@ -72,6 +76,5 @@ func (t tapWriter) Write(w io.Writer, r *Report) error {
 // tapText keeps a description on one line and escapes what TAP gives a
 // meaning to: '#' starts a directive and '\' escapes.
 func tapText(s string) string {
-	s = strings.NewReplacer("\\", "\\\\", "#", "\\#", "\n", " ", "\r", " ", "\x1b", "␛").Replace(s)
-	return s
+	return printable(strings.NewReplacer("\\", "\\\\", "#", "\\#", "\n", " ", "\r", " ").Replace(s))
 }

@@ -50,7 +50,7 @@ func (t textWriter) Write(w io.Writer, r *Report) error {
 		title += " — lab " + r.Lab
 	}
 	if r.Target != nil {
-		title += fmt.Sprintf(" — %s (pid %d)", r.Target.Name, r.Target.PID)
+		title += fmt.Sprintf(" — %s (pid %d)", printable(r.Target.Name), r.Target.PID)
 		if !r.Target.StartTime.IsZero() {
 			title += ", started " + r.Target.StartTime.Format("2006-01-02 15:04:05")
 		}
@@ -61,10 +61,10 @@ func (t textWriter) Write(w io.Writer, r *Report) error {
 		if i == 0 {
 			label = "tree: "
 		}
-		fmt.Fprintf(&b, "  %s%s\n", label, line)
+		fmt.Fprintf(&b, "  %s%s\n", label, printable(line))
 	}
 	for _, e := range r.Errors {
-		fmt.Fprintf(&b, "  %s %s\n", t.paint(Error, "error:"), e)
+		fmt.Fprintf(&b, "  %s %s\n", t.paint(Error, "error:"), printable(e))
 	}
 	fmt.Fprintln(&b)
 	width := 0
@@ -76,21 +76,21 @@ func (t textWriter) Write(w io.Writer, r *Report) error {
 		if c.Points != nil && c.MaxPoints != nil {
 			points = fmt.Sprintf("[%g/%g] ", *c.Points, *c.MaxPoints)
 		}
-		fmt.Fprintf(&b, "  %s %-*s  %s%s\n", t.paint(c.Status, symbols[c.Status]), width, c.ID, points, showBreaks(c.Observed))
+		fmt.Fprintf(&b, "  %s %-*s  %s%s\n", t.paint(c.Status, symbols[c.Status]), width, c.ID, points, printable(c.Observed))
 		if c.Status == Pass || c.Status == Skip {
 			continue
 		}
 		indent := strings.Repeat(" ", width+6)
 		for _, d := range c.Details {
 			if c.Status == Fail || c.Status == Error {
-				fmt.Fprintf(&b, "%s· %s\n", indent, showBreaks(d))
+				fmt.Fprintf(&b, "%s· %s\n", indent, printable(d))
 			}
 		}
 		if c.Expected != "" && c.Status != Unknown {
-			fmt.Fprintf(&b, "%sexpected: %s\n", indent, showBreaks(c.Expected))
+			fmt.Fprintf(&b, "%sexpected: %s\n", indent, printable(c.Expected))
 		}
 		if c.Hint != "" {
-			fmt.Fprintf(&b, "%sfix: %s\n", indent, showBreaks(c.Hint))
+			fmt.Fprintf(&b, "%sfix: %s\n", indent, printable(c.Hint))
 		}
 		if c.Course != "" {
 			fmt.Fprintf(&b, "%ssee: %s (daemonlab explain %s)\n", indent, c.Course, c.ID)
@@ -127,7 +127,38 @@ func summary(r *Report) string {
 	return line + " — FAILED"
 }
 
-// showBreaks keeps student-controlled text from breaking the layout.
-func showBreaks(s string) string {
-	return strings.NewReplacer("\n", "⏎", "\r", "", "\x1b", "␛").Replace(s)
+// printableLines is printable line by line, for formats that keep line
+// breaks (workflow commands, TAP's YAML).
+func printableLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = printable(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// printable keeps text that came from a process or a submission from
+// breaking the layout or acting on the terminal that shows it: a line
+// break shows as ⏎, ESC as ␛ and any other control character (a
+// backspace, BEL) as its control picture; a carriage return goes; DEL, the
+// C1 controls (U+009B is CSI to a UTF-8 terminal) and the bidirectional
+// overrides, which reorder what is shown, become U+FFFD.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n':
+			return '⏎'
+		case r == '\r':
+			return -1
+		case r == '\t':
+			return r
+		case r < 0x20:
+			return 0x2400 + r // ␀ … ␟, ␛ for ESC
+		case r == 0x7f:
+			return '␡'
+		case r >= 0x80 && r < 0xa0, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			return '\ufffd'
+		}
+		return r
+	}, s)
 }
