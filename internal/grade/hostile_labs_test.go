@@ -41,6 +41,56 @@ func hostileMytask(t *testing.T, prelude string) string {
 	return "#include <stdlib.h>\n__attribute__((constructor)) static void hostile(void) {\n" + shell(prelude) + "\n}\n" + string(src)
 }
 
+// TestHostileLab07: an init script whose reload sends nothing, beside a
+// daemon with a thread that logs "reloaded" every 300 ms under its own pid,
+// loses sysv-reload, as the same script with a quiet daemon does. A status
+// that looks at nothing and answers 0, 3, 1 by counting its calls (the
+// order the states come in) loses sysv-status once status is asked twice
+// in a state (the grader draws 1 to 3 times; fixed at 2 here).
+func TestHostileLab07(t *testing.T) {
+	requireEngine(t)
+	asks := statusAsks
+	statusAsks = func() int { return 2 }
+	t.Cleanup(func() { statusAsks = asks })
+	src := readFile(t, textbook)
+	src = "#include <pthread.h>\n#include <syslog.h>\n#include <unistd.h>\n" +
+		"static void *ticker(void *arg) { (void)arg; for (;;) { usleep(300000); syslog(LOG_INFO, \"reloaded\"); } return NULL; }\n" + src
+	src = strings.Replace(src, "\t/* 12. main loop */\n", "\t{ pthread_t t; pthread_create(&t, NULL, ticker, NULL); }\n\t/* 12. main loop */\n", 1)
+	require.Contains(t, src, "pthread_create")
+	script := readFile(t, lab07+"mydaemon.init")
+	noop := strings.Replace(script, "start-stop-daemon --stop --quiet --signal HUP --pidfile $PIDFILE", ": # sends nothing", 1)
+	require.NotEqual(t, script, noop)
+	counting := strings.Replace(script, "\tstatus_of_proc -p $PIDFILE $DAEMON $NAME && exit 0 || exit $?\n",
+		"\tn=$(cat /run/.st 2>/dev/null || echo 0); echo $((n+1)) > /run/.st\n\tcase $n in 0) exit 0;; 1) exit 3;; *) exit 1;; esac\n", 1)
+	require.NotEqual(t, script, counting)
+	runMatrix(t, "07", []mutation{
+		{"status counts its calls", lab07ref.with(nil, map[string]string{"mydaemon.init": counting}), []string{"sysv-status"}},
+		{"reload sends nothing, a thread logs reloaded on a timer", lab07ref.with(nil, map[string]string{
+			"mydaemon.c": src, "mydaemon.init": noop,
+			"Makefile": "mydaemon: mydaemon.c\n\tcc -O2 -D_GNU_SOURCE -std=c11 -pthread -o mydaemon mydaemon.c\n"}),
+			[]string{"sysv-reload"}},
+	})
+}
+
+// TestHostileLab05: the broken variant not-ready, whose launcher first
+// floods the journal (400 lines of 4 KB on stderr) to push systemd's
+// "Can't open PID file" line past what one read of the journal holds.
+// It loses unit-type as without the flood, and the journal check, which
+// the flood leaves no verdict to.
+func TestHostileLab05(t *testing.T) {
+	requireEngine(t)
+	const dir = "labs/05-forking-service/"
+	flood := "\tstart_clean();\n\t{\n\t\tstatic char junk[4001];\n\t\tmemset(junk, 'x', 4000);\n" +
+		"\t\tfor (int i = 0; i < 400; i++)\n\t\t\tfprintf(stderr, \"%d %s\\n\", i, junk);\n\t\tfflush(stderr);\n\t}\n"
+	src := strings.Replace(readFile(t, dir+"reference/mydaemon.c"), "\tstart_clean();\n", flood, 1)
+	require.Contains(t, src, "junk[4001]")
+	runMatrix(t, "05", []mutation{
+		{"the launcher floods the journal before systemd's line", reference(dir+"reference/", "mydaemon.service").with(
+			map[string]string{"Makefile": dir + "broken/not-ready/Makefile"}, map[string]string{"mydaemon.c": src}),
+			[]string{"journal", "unit-type"}},
+	})
+}
+
 // linkedRunsMytask is the lab 08 reference task that, at its second run,
 // links its runs file to root's crontab, cut to two lines, and exits.
 func linkedRunsMytask(t *testing.T) string {

@@ -125,6 +125,33 @@ while True: s.accept()[0].close()'`)))
 				"\tint self = getpid(), fd = open(\"/etc/hostname\", O_RDONLY);\n\t(void)fd;\n\tsignal(SIGINT, SIG_IGN);\n"+
 				"\tif (fork() == 0) {\n\t\tforger(self);\n\t\t_exit(0);\n\t}\n}\n"+src)
 		}, Graded, nil, "", []string{"sigmask"}},
+		// It ignores SIGHUP and never reloads; the copy systemd starts
+		// again after the grader's kill -9 logs "reloaded" every 300 ms.
+		// It loses reload, as a daemon that never reloads (and sigdisp,
+		// for the ignored SIGHUP).
+		{"a restarted copy that logs reloaded on a timer", func(t *testing.T, dir string) {
+			write(t, dir, "mydaemon.service", unit)
+			write(t, dir, "mydaemon.c", `#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+static volatile sig_atomic_t term;
+static void on_term(int s) { (void)s; term = 1; }
+int main(void)
+{
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, on_term);
+	int again = access("/run/mydaemon.first", F_OK) == 0;
+	close(open("/run/mydaemon.first", O_CREAT | O_WRONLY, 0644));
+	while (!term) {
+		usleep(300000);
+		if (again)
+			fprintf(stderr, "mydaemon: reloaded (timer)\n");
+	}
+	return 0;
+}
+`)
+		}, Graded, []string{"reload", "sigdisp"}, "", nil},
 		{"a unit that links to a host file", func(t *testing.T, dir string) {
 			write(t, dir, "mydaemon.c", readFile(t, lab04src))
 			require.NoError(t, os.Symlink(secret, filepath.Join(dir, "mydaemon.service")))

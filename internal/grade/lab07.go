@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -36,7 +38,17 @@ type sysvRun struct {
 	err  error
 }
 
+// statusAsks is how many times status is asked in one state: 1 to 3,
+// drawn each time (a test fixes it).
+var statusAsks = func() int { return 1 + rand.IntN(3) }
+
+// errChangedAnswer: the script answered status differently in one state.
+var errChangedAnswer = errors.New("a different answer in the same state")
+
 func (r sysvRun) String() string {
+	if errors.Is(r.err, errChangedAnswer) {
+		return r.err.Error()
+	}
 	if r.err != nil {
 		return "could not run: " + r.err.Error()
 	}
@@ -75,13 +87,33 @@ func (g *grader) sysv(ctx context.Context) {
 		})
 		return ps, err
 	}
+	// status is asked one to three times in each state, how many the
+	// script cannot know: a script that answers by counting its calls (the
+	// states come in a fixed order) gives itself away, its answers changing
+	// within one state.
+	status := func() sysvRun {
+		first := action("status")
+		for range statusAsks() - 1 {
+			again := action("status")
+			switch {
+			case again.err != nil:
+				return again
+			case again.code != first.code:
+				again.err = fmt.Errorf("exit %d, then exit %d when asked again (%w)", first.code, again.code, errChangedAnswer)
+				return again
+			}
+		}
+		return first
+	}
 	pidfileExists := func() bool {
 		res, err := g.exec(ctx, 5*time.Second, "/usr/bin/test", "-e", pidfile)
 		return err == nil && res.ExitCode == 0
 	}
 
-	// start, start
+	// start, start; from here until the reload, a "reloaded" line from the
+	// daemon would be a lie (a timer that prints it passed sysv-reload)
 	first := action("start")
+	quiet, _ := g.cursor(ctx)
 	d1, err1 := settled(1)
 	second := action("start")
 	d2, err2 := daemons()
@@ -102,11 +134,11 @@ func (g *grader) sysv(ctx context.Context) {
 	}
 
 	// status while running
-	statusRunning := action("status")
+	statusRunning := status()
 	running, _ := daemons()
 
 	// reload: the same process, and its own "reloaded" afterwards
-	g.sysvReload(ctx, action, daemons, running)
+	g.sysvReload(ctx, quiet, action, daemons, running)
 
 	// restart: a new process
 	before, _ := daemons()
@@ -146,7 +178,7 @@ func (g *grader) sysv(ctx context.Context) {
 	}
 
 	// status when stopped, and with a stale pid file after kill -9
-	statusStopped := action("status")
+	statusStopped := status()
 	action("start")
 	victims, _ := settled(1)
 	var statusStale sysvRun
@@ -161,7 +193,7 @@ func (g *grader) sysv(ctx context.Context) {
 		} else if !pidfileExists() {
 			stale = "after kill -9 no pid file was left to test with"
 		} else {
-			statusStale = action("status")
+			statusStale = status()
 		}
 	} else {
 		stale = fmt.Sprintf("start gave %d daemons, not one", len(victims))
@@ -315,20 +347,29 @@ func parseLSB(data []byte) (map[string]string, error) {
 	return h, nil
 }
 
-// sysvReload: reload keeps the process, which logs its evidence after it.
-func (g *grader) sysvReload(ctx context.Context, action func(string) sysvRun, daemons func() ([]daemonProc, error), running []daemonProc) {
+// sysvReload: reload keeps the process, which logs its evidence after it,
+// and not in the quiet window since it started (after cursor quiet).
+func (g *grader) sysvReload(ctx context.Context, quiet string, action func(string) sysvRun, daemons func() ([]daemonProc, error), running []daemonProc) {
 	if len(running) != 1 {
 		g.set("sysv-reload", report.Error, fmt.Sprintf("not judged: %d daemon(s) ran before the reload", len(running)), "")
 		return
 	}
 	old := running[0]
+	evidence := g.lab.ReloadEvidence
 	cursor, err := g.cursor(ctx)
+	if err == nil && quiet == "" {
+		err = errJournal
+	}
 	if err != nil {
 		g.set("sysv-reload", report.Error, "could not read the journal: "+err.Error(), "")
 		return
 	}
+	if lied, _ := g.pidLogged(ctx, quiet, old.PID, evidence); lied {
+		g.set("sysv-reload", report.Fail, fmt.Sprintf("pid %d logged %q before any reload", old.PID, evidence),
+			fmt.Sprintf("log %q when, and only when, SIGHUP made the daemon re-read its configuration.", evidence))
+		return
+	}
 	r := action("reload")
-	evidence := g.lab.ReloadEvidence
 	var now []daemonProc
 	seen, logged := false, ""
 	unitPolling.For(ctx, 3*time.Second, func() bool {
