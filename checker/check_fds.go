@@ -75,8 +75,14 @@ func (j *judgement) stdioTarget(n int, fd procfs.FD, open bool) (string, bool) {
 	case fd.IsRegular():
 		return fd.Target + " (a file not opened for append: a log is opened with O_APPEND; or stdio closed and the descriptor reused by a later open()?)", false
 	case fd.IsSocket():
-		if j.profile.allowsStdio("journal") && j.s.UnderSystemd() {
+		// systemd connects stdout and stderr, never stdin, to the journal
+		// with a unix stream socket; a listener on 0-2 (proftpd's port 21)
+		// is stdio closed and the descriptor reused.
+		if n > 0 && j.s.UnixStreams[fd.Ino] && j.profile.allowsStdio("journal") && j.s.UnderSystemd() {
 			return "journal stream (" + fd.Target + ")", true
+		}
+		if l, ok := j.s.Listeners[fd.Ino]; ok {
+			return fd.Target + " (" + l.String() + ": stdio closed and the descriptor reused by a listening socket)", false
 		}
 		return fd.Target + " (a socket: stdio closed and the descriptor reused?)", false
 	case fd.IsPipe():

@@ -3,6 +3,7 @@ package checker
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/daemonlab/daemonlab/checker/procfs"
@@ -11,12 +12,28 @@ import (
 )
 
 // noPIDFile is the outcome of pidfile and lock when there is none to judge.
+// generatorLate is where systemd-sysv-generator writes the units it makes
+// from init scripts.
+var generatorLate = "/run/systemd/generator.late"
+
+// sysvGenerated reports whether systemd-sysv-generator made the unit.
+func sysvGenerated(unit string) bool {
+	_, err := os.Stat(filepath.Join(generatorLate, unit))
+	return err == nil
+}
+
 func (j *judgement) noPIDFile(expected string) outcome {
 	o := outcome{expected: expected}
 	switch {
 	case j.profile.RequirePIDFile:
 		o.status, o.observed = report.Fail, "no pid file"
 		o.hint = "write your pid to the lab's pid file after the last fork."
+	case j.s.UnderSystemd() && sysvGenerated(j.s.Unit):
+		// systemd-sysv-generator's unit: GuessMainPID=no, and without a
+		// pid file systemd does not know which process is the daemon.
+		o.status = report.Warn
+		o.observed = fmt.Sprintf("no pid file found; %s is made from an init script, and without a pid file systemd does not know its main pid", j.s.Unit)
+		o.hint = "write /run/NAME.pid and name it in the script's LSB header (# pidfile:) or with a native unit's PIDFile=."
 	case j.s.UnderSystemd():
 		o.status, o.observed = report.Skip, fmt.Sprintf("no pid file found; systemd tracks the main pid of %s", j.s.Unit)
 	default:
@@ -129,7 +146,7 @@ func (j *judgement) lock() outcome {
 		return unreadable(pf.Path, pf.Err, expected)
 	}
 	if pf.Path == "" || !pf.Exists || pf.Ino == 0 {
-		if held := j.anyHeldLock(); len(held) > 0 {
+		if held := j.exclusiveLocks(0); len(held) > 0 {
 			h := held[0]
 			return outcome{status: report.Pass, expected: expected,
 				observed: fmt.Sprintf("no pid file, but holds %s on fd %d (%s)", lockKind(h.lock), h.fd, j.fdTarget(h.fd))}
@@ -331,11 +348,17 @@ func (j *judgement) anyHeldLock() []heldLock {
 }
 
 // otherWriteLocks lists the write locks the target holds on files other
-// than its pid file.
-func (j *judgement) otherWriteLocks(pf PIDFile) []heldLock {
+// than its pid file that could keep a second copy out.
+func (j *judgement) otherWriteLocks(pf PIDFile) []heldLock { return j.exclusiveLocks(pf.Ino) }
+
+// exclusiveLocks lists the write locks the target holds on files (but the
+// inode skip) that a second copy would also try to lock: a read lock
+// excludes no reader, and a lock on a deleted file (knot's lock.mdb in a
+// per-run temporary directory) none that opens the path anew.
+func (j *judgement) exclusiveLocks(skip uint64) []heldLock {
 	var out []heldLock
 	for _, h := range j.anyHeldLock() {
-		if h.lock.Access == "WRITE" && h.lock.Inode != pf.Ino {
+		if h.lock.Access == "WRITE" && (skip == 0 || h.lock.Inode != skip) && !strings.HasSuffix(j.fdTarget(h.fd), " (deleted)") {
 			out = append(out, h)
 		}
 	}

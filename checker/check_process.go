@@ -242,8 +242,12 @@ func (j *judgement) umask() outcome {
 	switch {
 	case j.planted != nil:
 		o.observed += fmt.Sprintf(": set by the daemon (launch mode started it with %s), a deliberate choice other than %s", Mode(j.planted.Umask), strings.Join(accepted, " or "))
+	case s.UnderSystemd() && got == 0o022:
+		o.observed += ": systemd's default UMask="
 	case s.UnderSystemd():
-		o.observed += ": systemd's UMask= (0022 unless the unit sets it)"
+		// systemd starts a service with 0022 unless its unit says UMask=:
+		// anything else the unit asked for, or the daemon chose.
+		o.observed += ": the unit's UMask=, or the daemon's own umask() (systemd's default is 0022)"
 	default:
 		o.observed += ": an explicit choice? the inherited mask of the shell that started it?"
 	}

@@ -1,6 +1,8 @@
 package checker
 
 import (
+	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 
@@ -8,6 +10,7 @@ import (
 	"github.com/daemonlab/daemonlab/checker/procfs"
 	"github.com/daemonlab/daemonlab/report"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -15,6 +18,12 @@ import (
 // in memory (the *_real_test.go files hold them on real processes; these
 // run under -short too).
 func TestQAFindingsOnSnapshots(t *testing.T) {
+	// inetutils-syslogd.service is made from an init script here
+	generated := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(generated, "inetutils-syslogd.service"), nil, 0o644))
+	late := generatorLate
+	generatorLate = generated
+	t.Cleanup(func() { generatorLate = late })
 	planted := &launch.Planted{Umask: 0o077, Ignored: []syscall.Signal{syscall.SIGINT}, LauncherPID: 450, Subreaper: 42}
 	devNullFlags := func(num int, flags uint32) procfs.FD {
 		fd := devNull(num)
@@ -78,6 +87,30 @@ func TestQAFindingsOnSnapshots(t *testing.T) {
 			s.Unit = "monit.service"
 			s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "/var/lib/monit/state", HasStat: true, Mode: unix.S_IFREG})
 		}, id: "fds", want: report.Warn, says: "a file the daemon opened and kept"},
+		// An init script's unit: systemd does not know the main pid.
+		{name: "R4 no pid file, a unit made from an init script", mutate: func(s *Snapshot) {
+			s.Unit = "inetutils-syslogd.service"
+		}, id: "pidfile", want: report.Warn, says: "made from an init script, and without a pid file systemd does not know its main pid"},
+		{name: "R4 no pid file, a native unit", mutate: func(s *Snapshot) {
+			s.Unit = "cron.service"
+		}, id: "pidfile", want: report.Skip, says: "systemd tracks the main pid of cron.service"},
+		// ngircd, tinyproxy: a service's umask that systemd did not give.
+		{name: "R4 a service's own umask", mutate: func(s *Snapshot) {
+			s.Unit = "ngircd.service"
+			s.Status.Umask = 0o077
+		}, id: "umask", want: report.Warn, says: "umask 0077: the unit's UMask=, or the daemon's own umask() (systemd's default is 0022)"},
+		// knot: a read lock on a file in a per-run temporary directory,
+		// since deleted: no pid file, and no lock that keeps a second
+		// copy out.
+		{name: "R4 a read lock is no single-instance lock", mutate: func(s *Snapshot) {
+			s.FDs = append(s.FDs, heldFD(3, "/var/lib/knot/lock.mdb", "READ"))
+		}, id: "lock", want: report.Warn, says: "no pid file"},
+		{name: "R4 a write lock on a deleted file is none either", mutate: func(s *Snapshot) {
+			s.FDs = append(s.FDs, heldFD(3, "/tmp/knot-confdb.U21mDT/lock.mdb (deleted)", "WRITE"))
+		}, id: "lock", want: report.Warn, says: "no pid file"},
+		{name: "R4 a write lock on a file it keeps does keep it out", mutate: func(s *Snapshot) {
+			s.FDs = append(s.FDs, heldFD(3, "/var/lib/knot/lock", "WRITE"))
+		}, id: "lock", want: report.Pass, says: "holds write POSIX (fcntl) lock on fd 3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,4 +121,11 @@ func TestQAFindingsOnSnapshots(t *testing.T) {
 			assert.Contains(t, got.Observed, tt.says)
 		})
 	}
+}
+
+// heldFD is a regular file open on num that holds a POSIX lock (access
+// READ or WRITE).
+func heldFD(num int, target, access string) procfs.FD {
+	return procfs.FD{Num: num, Target: target, HasStat: true, Mode: unix.S_IFREG, Ino: 900, HasInfo: true,
+		Info: procfs.FDInfo{Locks: []procfs.Lock{{Class: "POSIX", Kind: "ADVISORY", Access: access, PID: 500, Inode: 900}}}}
 }

@@ -103,8 +103,20 @@ func TestStaticChecksOnSnapshots(t *testing.T) {
 		{name: "stdio on a terminal", mutate: func(s *Snapshot, p *Profile) { s.FDs[2] = pts(2) }, id: "stdio", want: report.Fail, says: "a terminal"},
 		{name: "stdio to the journal under systemd", mutate: func(s *Snapshot, p *Profile) {
 			s.Unit = "cron.service"
-			s.FDs[1] = procfs.FD{Num: 1, Target: "socket:[123]"}
-		}, id: "stdio", want: report.Pass, says: "journal"},
+			s.FDs[1] = procfs.FD{Num: 1, Target: "socket:[123]", Ino: 123}
+			s.UnixStreams = map[uint64]bool{123: true}
+		}, id: "stdio", want: report.Pass, says: "1→journal stream"},
+		// Debian round 4: proftpd closed 0-2 and its listener took fd 0.
+		{name: "a listener on stdin under systemd is no journal stream", mutate: func(s *Snapshot, p *Profile) {
+			s.Unit = "proftpd.service"
+			s.FDs[0] = procfs.FD{Num: 0, Target: "socket:[124]", Ino: 124}
+			s.Listeners = map[uint64]procfs.Listener{124: {Proto: "tcp", Port: 21, Inode: 124}}
+		}, id: "stdio", want: report.Fail, says: "descriptor reused by a listening socket"},
+		{name: "a unix stream on stdin under systemd is no journal stream", mutate: func(s *Snapshot, p *Profile) {
+			s.Unit = "cron.service"
+			s.FDs[0] = procfs.FD{Num: 0, Target: "socket:[125]", Ino: 125}
+			s.UnixStreams = map[uint64]bool{125: true}
+		}, id: "stdio", want: report.Fail, says: "0→socket:[125] (a socket"},
 		{name: "a socket on stdout outside systemd", mutate: func(s *Snapshot, p *Profile) { s.FDs[1] = procfs.FD{Num: 1, Target: "socket:[123]"} }, id: "stdio", want: report.Fail, says: "socket"},
 		{name: "spare /dev/null leaks", mutate: func(s *Snapshot, p *Profile) { s.FDs = append(s.FDs, devNull(3)) }, id: "fds", want: report.Fail, says: "/dev/null beyond 2"},
 		{name: "planted marker leaks", mutate: func(s *Snapshot, p *Profile) {

@@ -130,15 +130,22 @@ func cmdlinePIDFiles(argv []string) []string {
 
 // findUnderRun looks for NAME.pid or pid in the directories of /run (a
 // daemon's own: /run/redis/redis-server.pid, /run/chrony/chronyd.pid,
-// /run/dbus/pid) and takes one only when it names this very process: a
-// file there naming another pid may be anybody's. One directory listing,
-// and only when the usual places found nothing.
+// /run/dbus/pid) and for any /run/*.pid under another name
+// (inetutils-syslogd's /run/syslog.pid), and takes one only when it names
+// this very process: a file there naming another pid may be anybody's.
+// One directory listing, and only when the usual places found nothing.
 func findUnderRun(names []string, pid int) PIDFile {
 	entries, err := os.ReadDir("/run")
 	if err != nil {
 		return PIDFile{}
 	}
 	for _, e := range entries {
+		if e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".pid") {
+			cand := filepath.Join("/run", e.Name())
+			if pf := statPIDFile(cand, "found at "+cand); pf.Exists && pf.PID == pid {
+				return pf
+			}
+		}
 		if !e.IsDir() {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -70,6 +71,38 @@ func TestPIDFileNamedOnTheCommandLine(t *testing.T) {
 			assert.Equal(t, "named on its command line", s.PIDFile.How)
 			assert.Equal(t, pid, s.PIDFile.PID)
 			assert.Equal(t, "pass", string(findCheck(t, Judge(s, DefaultProfile(), nil), "pidfile").Status))
+		})
+	}
+}
+
+// TestPIDFileUnderAnotherNameInRun: inetutils-syslogd writes
+// /run/syslog.pid, a name no guess from "syslogd" reaches: any /run/*.pid
+// naming this very process is its pid file, one naming another is not.
+func TestPIDFileUnderAnotherNameInRun(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("writes in /run")
+	}
+	tests := []struct {
+		name  string
+		names string // "self" or another pid
+		found bool
+	}{
+		{name: "naming it", names: "self", found: true},
+		{name: "naming another pid", names: strconv.Itoa(os.Getpid()), found: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join("/run", "daemonlab-test-"+strconv.Itoa(os.Getpid())+"-"+strconv.FormatBool(tt.found)+".pid")
+			t.Cleanup(func() { os.Remove(path) })
+			pid := startPython(t, writePIDFile, path, tt.names)
+			require.Eventually(t, func() bool { _, err := os.Stat(path); return err == nil }, 10*time.Second, 5*time.Millisecond)
+			s := takeReal(t, pid, Options{})
+			if !tt.found {
+				assert.NotEqual(t, path, s.PIDFile.Path)
+				return
+			}
+			require.Equal(t, path, s.PIDFile.Path, "how: %s", s.PIDFile.How)
+			assert.Equal(t, "found at "+path, s.PIDFile.How)
 		})
 	}
 }

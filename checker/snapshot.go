@@ -56,6 +56,9 @@ type Snapshot struct {
 	// Listeners are the listening sockets of the process's network
 	// namespace, by inode; read only when the process holds sockets.
 	Listeners map[uint64]procfs.Listener
+	// UnixStreams are the connected unix stream sockets of the process's
+	// network namespace, by inode: what a journal stream is.
+	UnixStreams map[uint64]bool
 	// UnboundPaths are the held unix sockets, by inode, whose bind-time
 	// path (what /proc/net/unix shows) no longer exists in the process's
 	// root: bound under a temporary name and renamed (haproxy,
@@ -173,6 +176,7 @@ func Take(ctx context.Context, pid int, opts Options) (*Snapshot, error) {
 	for _, fd := range s.FDs {
 		if fd.IsSocket() {
 			s.Listeners, _ = fs.Listeners(pid)
+			s.UnixStreams, _ = fs.UnixStreams(pid)
 			break
 		}
 	}

@@ -43,6 +43,12 @@ func SIGHUP(ctx context.Context, t Target, want string, rl Reload, timeout time.
 			return check.Result(report.Error, "could not write the new configuration: "+err.Error(), "")
 		}
 	}
+	// whether a handler takes SIGHUP, as the signal is sent: the exit
+	// status of a process that is not our child is not visible
+	caught := false
+	if st, err := t.Proc.Status(t.ID.PID); err == nil {
+		caught = st.SigCgt.Has(syscall.SIGHUP)
+	}
 	if err := t.signal(syscall.SIGHUP); err != nil {
 		return refused(check, err)
 	}
@@ -59,9 +65,9 @@ func SIGHUP(ctx context.Context, t Target, want string, rl Reload, timeout time.
 			how += " (" + e.String() + ")"
 		}
 		hint := "install a SIGHUP handler (sigaction) that sets a flag; re-read the configuration in the main loop. Without one, SIGHUP's default action terminates the process."
-		if known && !e.Signaled {
+		if known && !e.Signaled || !known && caught {
 			// It exited by itself: a handler ran (sshd re-executes itself
-			// and daemonises again under a new pid).
+			// and daemonises again under a new pid; cupsd exits 1).
 			hint = "the daemon handled SIGHUP by exiting: a reload must keep the same process (re-read the configuration in place; a daemon that re-executes itself must keep its pid, not fork again)."
 		}
 		return check.Result(report.Fail, "SIGHUP ended the daemon: "+how, hint)

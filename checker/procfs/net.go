@@ -110,6 +110,33 @@ func ParseUnixListeners(data []byte) []Listener {
 	return out
 }
 
+// UnixStreams reads the connected unix stream sockets of the process's
+// network namespace (/proc/PID/net/unix), by inode: what a journal stream
+// (systemd's StandardOutput=journal) is, and a TCP listener is not.
+func (p FS) UnixStreams(pid int) (map[uint64]bool, error) {
+	data, err := p.ReadFile(pid, "net", "unix")
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnixStreams(data), nil
+}
+
+// ParseUnixStreams parses /proc/net/unix: stream sockets that are not
+// listening (no __SO_ACCEPTCON flag), by inode.
+func ParseUnixStreams(data []byte) map[uint64]bool {
+	out := map[uint64]bool{}
+	for _, f := range tableRows(data, 7) {
+		flags, err1 := strconv.ParseUint(f[3], 16, 32)
+		typ, err2 := strconv.ParseUint(f[4], 16, 16)
+		ino, err3 := strconv.ParseUint(f[6], 10, 64)
+		const acceptCon, stream = 0x10000, 1
+		if err1 == nil && err2 == nil && err3 == nil && ino != 0 && typ == stream && flags&acceptCon == 0 {
+			out[ino] = true
+		}
+	}
+	return out
+}
+
 // tableRows are the fields of the rows of a /proc/net table that have at
 // least minFields fields: rows start with "N:", the heading does not.
 func tableRows(data []byte, minFields int) [][]string {

@@ -200,6 +200,17 @@ func TestParseUnixListeners(t *testing.T) {
 	assert.Equal(t, "abstract unix socket @haveged", got[0].String())
 }
 
+func TestParseUnixStreams(t *testing.T) {
+	data := []byte(`Num       RefCount Protocol Flags    Type St Inode Path
+0000000000000000: 00000002 00000000 00010000 0001 01 1001 /run/systemd/journal/stdout
+0000000000000000: 00000003 00000000 00000000 0001 03 1002 /run/systemd/journal/stdout
+0000000000000000: 00000003 00000000 00000000 0001 03 1003
+0000000000000000: 00000002 00000000 00000000 0002 01 1004 /run/dgram.sock
+0000000000000000: 00000002 00000000 00000000 0005 03 1005
+`)
+	assert.Equal(t, map[uint64]bool{1002: true, 1003: true}, ParseUnixStreams(data), "connected stream sockets: not the listener, not datagram or seqpacket")
+}
+
 func TestParseListeners(t *testing.T) {
 	tcp := []byte(`  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 462180 1 0000000000000000 100 0 0 10 0

@@ -120,6 +120,15 @@ func (r jsonReport) observed(id string) string {
 	return ""
 }
 
+func (r jsonReport) hint(id string) string {
+	for _, c := range r.Checks {
+		if c.ID == id {
+			return c.Hint
+		}
+	}
+	return ""
+}
+
 func (r jsonReport) failing() []string {
 	var ids []string
 	for _, c := range r.Checks {
@@ -472,6 +481,31 @@ func TestAnotherUsersProcessIsIncomplete(t *testing.T) {
 	assert.Equal(t, cmdutil.ExitOK, code)
 }
 
+// TestSIGHUPEndsADaemonWeDidNotStart: in attach mode the exit status is
+// not ours to see; the hint still tells a handler that exits (cupsd) from
+// SIGHUP's default action, by the handler /proc showed as it was sent.
+func TestSIGHUPEndsADaemonWeDidNotStart(t *testing.T) {
+	tests := []struct {
+		name, script, hint string
+	}{
+		{"a handler that exits", `python3 -c "import signal, sys, time; signal.signal(signal.SIGHUP, lambda *a: sys.exit(1)); time.sleep(100000)" </dev/null >/dev/null 2>&1`, "handled SIGHUP by exiting"},
+		{"no handler", `python3 -c "import time; time.sleep(100000)" </dev/null >/dev/null 2>&1`, "SIGHUP's default action terminates"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pid := startDetached(t, tt.script, "python3")
+			require.Eventually(t, func() bool {
+				st, err := procfs.New("").Status(pid)
+				return err == nil && (st.SigCgt.Has(syscall.SIGHUP) || tt.name == "no handler")
+			}, 10*time.Second, 5*time.Millisecond)
+			out, stderr, _ := runCLI(t, "--pid", strconv.Itoa(pid), "--probe", "sighup", "--format", "json")
+			r := parse(t, out)
+			require.Equal(t, "fail", r.status("sighup"), stderr+r.String())
+			assert.Contains(t, r.hint("sighup"), tt.hint)
+		})
+	}
+}
+
 // TestNotDumpableAsRootWithoutPtrace: a daemon that changed its user with
 // setuid() and did not exec is not dumpable; root without CAP_SYS_PTRACE
 // (a container's) may not read it, and the checker says exactly that,
@@ -682,8 +716,8 @@ func TestLaunchPIDFilePaths(t *testing.T) {
 
 // TestLaunchKeepsAPIDFileItHandedOver: a launcher that hands the daemon
 // to a service manager (`apache2ctl start` asks systemd), which writes the
-// pid file of a process outside the run: the run does not remove a file
-// that names a live process once it is over.
+// pid file of a process outside the run: the run says so, and does not
+// remove a file that names a live process once it is over.
 func TestLaunchKeepsAPIDFileItHandedOver(t *testing.T) {
 	manager := exec.Command("sleep", "600")
 	require.NoError(t, manager.Start())
@@ -694,7 +728,8 @@ func TestLaunchKeepsAPIDFileItHandedOver(t *testing.T) {
 	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho \"$2\" > \"$1\"\n"), 0o755))
 	out, stderr, _ := runBin(t, caller, time.Minute, script, "--pidfile", pidfile, "--format", "json", "--", pidfile, strconv.Itoa(manager.Process.Pid))
 	r := parse(t, out)
-	assert.NotEqual(t, "pass", r.status("ready"), "no daemon of the run: %s%s", stderr, r)
+	assert.Equal(t, "fail", r.status("ready"), "no daemon of the run: %s%s", stderr, r)
+	assert.Contains(t, r.observed("ready"), fmt.Sprintf("names pid %d, a live process that is not of this run", manager.Process.Pid))
 	got, err := os.ReadFile(pidfile)
 	require.NoError(t, err, "the pid file of a live process outside the run stays")
 	assert.Equal(t, strconv.Itoa(manager.Process.Pid)+"\n", string(got))
