@@ -86,6 +86,12 @@ func (j *judgement) stdioTarget(n int, fd procfs.FD, open bool) (string, bool) {
 		}
 		return fd.Target + " (a socket: stdio closed and the descriptor reused?)", false
 	case fd.IsPipe():
+		// runsvdir reads the other end itself (its process-title log)
+		for _, other := range j.s.FDs {
+			if other.Num > 2 && other.Target == fd.Target && other.HasInfo && other.Info.AccessMode() == "r" {
+				return fmt.Sprintf("%s (a pipe it reads itself on fd %d, not the launcher's: kept for its own use, where stdio belongs on /dev/null or the journal)", fd.Target, other.Num), false
+			}
+		}
 		return fd.Target + " (a pipe to whoever launched it)", false
 	case fd.IsCharDevice():
 		return fd.Target + " (a device: stdio closed and the descriptor reused by a later open()?)", false

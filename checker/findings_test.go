@@ -94,6 +94,11 @@ func TestQAFindingsOnSnapshots(t *testing.T) {
 		{name: "R4 no pid file, a native unit", mutate: func(s *Snapshot) {
 			s.Unit = "cron.service"
 		}, id: "pidfile", want: report.Skip, says: "systemd tracks the main pid of cron.service"},
+		// runsvdir: stderr on a pipe whose read end it holds itself.
+		{name: "R4 stderr on a pipe it reads itself", mutate: func(s *Snapshot) {
+			s.FDs[2] = procfs.FD{Num: 2, Target: "pipe:[77]", HasStat: true, Mode: unix.S_IFIFO, HasInfo: true, Info: procfs.FDInfo{Flags: unix.O_WRONLY}}
+			s.FDs = append(s.FDs, procfs.FD{Num: 3, Target: "pipe:[77]", HasStat: true, Mode: unix.S_IFIFO, HasInfo: true, Info: procfs.FDInfo{Flags: unix.O_RDONLY}})
+		}, id: "stdio", want: report.Fail, says: "2→pipe:[77] (a pipe it reads itself on fd 3, not the launcher's"},
 		// ngircd, tinyproxy: a service's umask that systemd did not give.
 		{name: "R4 a service's own umask", mutate: func(s *Snapshot) {
 			s.Unit = "ngircd.service"
