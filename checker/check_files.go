@@ -251,7 +251,11 @@ func (j *judgement) listenerInstead(o outcome, what string, ls []procfs.Listener
 		abstract = abstract || l.Abstract()
 	}
 	o.status = report.Warn
-	o.observed = fmt.Sprintf("%s, but it listens on %s: a second copy would likely fail to bind it — a hint, not a proof", what, firstFew(names, 3))
+	who := "it listens"
+	if len(j.s.HeldListeners()) == 0 && j.s.ChildHolder != "" {
+		who = "its child " + j.s.ChildHolder + " listens"
+	}
+	o.observed = fmt.Sprintf("%s, but %s on %s: a second copy would likely fail to bind it — a hint, not a proof", what, who, firstFew(names, 3))
 	if abstract {
 		o.observed += " (an abstract socket name cannot be unlinked, so only one holder can bind it)"
 	} else {
@@ -272,6 +276,10 @@ func (j *judgement) bindable() (live, gone []procfs.Listener) {
 		} else {
 			live = append(live, l)
 		}
+	}
+	if len(live) == 0 && len(gone) == 0 {
+		// its children's, by their bind-time path as they are
+		live = j.s.ChildListeners
 	}
 	return live, gone
 }

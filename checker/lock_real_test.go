@@ -92,7 +92,7 @@ func TestUnlockedPIDFile(t *testing.T) {
 		how     string
 		require bool
 		want    report.Status
-		says    string // LOCK stands for the lock file's path
+		says    string // LOCK and PIDFILE stand for the files' paths
 	}{
 		{name: "pid file closed, a lock elsewhere", program: lockElsewhere, how: "closed", want: report.Warn, says: "is not locked, but it holds write flock lock on LOCK"},
 		{name: "pid file closed, a lock elsewhere, the lab requires a pid file", program: lockElsewhere, how: "closed", require: true, want: report.Fail, says: "is not locked, but it holds write flock lock on LOCK"},
@@ -100,6 +100,8 @@ func TestUnlockedPIDFile(t *testing.T) {
 		{name: "pid file open, a listener", program: keepOpenUnlocked, how: "listen", want: report.Warn, says: "is open on fd 3 but not locked, but it listens on tcp"},
 		{name: "pid file open, a listener, the lab requires a pid file", program: keepOpenUnlocked, how: "listen", require: true, want: report.Fail, says: "is open on fd 3 but not locked"},
 		{name: "pid file open, nothing else", program: keepOpenUnlocked, how: "no", want: report.Fail, says: "is open on fd 3 but not locked"},
+		{name: "its child listens", program: childListens, how: "listen", want: report.Warn, says: "no lock on PIDFILE, but its child pid "},
+		{name: "its child listens on nothing", program: childListens, how: "no", want: report.Fail, says: "no lock on PIDFILE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,7 +112,7 @@ func TestUnlockedPIDFile(t *testing.T) {
 			p.RequirePIDFile = tt.require
 			got := findCheck(t, Judge(takeReal(t, pid, Options{PIDFile: pidfile}), p, nil), "lock")
 			assert.Equal(t, tt.want, got.Status, "observed: %s", got.Observed)
-			assert.Contains(t, got.Observed, strings.ReplaceAll(tt.says, "LOCK", lockfile))
+			assert.Contains(t, got.Observed, strings.NewReplacer("LOCK", lockfile, "PIDFILE", pidfile).Replace(tt.says))
 		})
 	}
 }
@@ -145,4 +147,25 @@ if listen == "listen":
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     s.listen()
+`
+
+// childListens is opensmtpd: its pid file argv[1] written and closed, no
+// lock, and (argv[3] "listen") a child that holds the listening socket.
+// The child dies with it (PR_SET_PDEATHSIG).
+const childListens = `
+import ctypes, os, signal, socket, sys
+pidfile, how = sys.argv[1], sys.argv[3]
+with open(pidfile, "w") as f:
+    f.write("%d\n" % os.getpid())
+r, w = os.pipe()
+if os.fork() == 0:
+    ctypes.CDLL(None).prctl(1, 9)
+    if how == "listen":
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+    os.write(w, b"r")
+    while True:
+        signal.pause()
+os.read(r, 1)
 `

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,6 +65,11 @@ type Snapshot struct {
 	// root: bound under a temporary name and renamed (haproxy,
 	// supervisord), or unlinked.
 	UnboundPaths map[uint64]bool
+	// ChildListeners are the listening sockets its children hold when it
+	// holds none itself (opensmtpd's privilege-separated children), and
+	// ChildHolder says which child: "pid 812 (smtpd)".
+	ChildListeners []procfs.Listener
+	ChildHolder    string
 
 	// Ancestors runs from the parent up to the root of the pid namespace.
 	Ancestors []Relative
@@ -181,6 +187,9 @@ func Take(ctx context.Context, pid int, opts Options) (*Snapshot, error) {
 		}
 	}
 	s.UnboundPaths = unboundPaths(fs, s)
+	if len(s.HeldListeners()) == 0 {
+		childListeners(fs, s)
+	}
 	s.Ancestors = readAncestors(fs, s.Stat.PPID)
 	if sid := s.Stat.Session; sid > 0 && sid != pid {
 		// A recycled pid is not the leader: a real leader's session is its pid.
@@ -351,6 +360,39 @@ func unboundPaths(fs procfs.FS, s *Snapshot) map[uint64]bool {
 		}
 	}
 	return gone
+}
+
+// maxChildren bounds the children looked at for listeners.
+const maxChildren = 32
+
+// childListeners fills ChildListeners from the first child that holds
+// listening sockets: the process's own network namespace's table.
+func childListeners(fs procfs.FS, s *Snapshot) {
+	tids := make([]int, 0, len(s.Tasks))
+	for _, t := range s.Tasks {
+		tids = append(tids, t.TID)
+	}
+	children := fs.Children(s.PID, tids)
+	for _, c := range children[:min(len(children), maxChildren)] {
+		inos, err := fs.SocketInodes(c)
+		if err != nil || len(inos) == 0 {
+			continue
+		}
+		if s.Listeners == nil {
+			s.Listeners, _ = fs.Listeners(s.PID)
+		}
+		var held []procfs.Listener
+		for _, ino := range inos {
+			if l, ok := s.Listeners[ino]; ok && !slices.ContainsFunc(held, func(h procfs.Listener) bool { return h.Inode == ino }) {
+				held = append(held, l)
+			}
+		}
+		if len(held) > 0 {
+			st, _ := fs.Stat(c)
+			s.ChildListeners, s.ChildHolder = held, fmt.Sprintf("pid %d (%s)", c, st.Comm)
+			return
+		}
+	}
 }
 
 // HeldListeners lists the listening sockets the process holds open.

@@ -159,3 +159,22 @@ func (p FS) fd(pid, n int) (FD, error) {
 	}
 	return fd, nil
 }
+
+// SocketInodes lists the inodes of the sockets a process holds, from the
+// links of fd/ alone (no stat, no fdinfo).
+func (p FS) SocketInodes(pid int) ([]uint64, error) {
+	nums, err := readPIDDir(p.Path(pid, "fd"))
+	if err != nil {
+		return nil, err
+	}
+	var out []uint64
+	for _, n := range nums {
+		target, err := p.Readlink(pid, "fd", strconv.Itoa(n))
+		if rest, ok := strings.CutPrefix(target, "socket:["); err == nil && ok {
+			if ino, err := strconv.ParseUint(strings.TrimSuffix(rest, "]"), 10, 64); err == nil {
+				out = append(out, ino)
+			}
+		}
+	}
+	return out, nil
+}

@@ -157,3 +157,23 @@ func (p FS) TaskWchan(pid, tid int) (string, error) {
 	data, err := p.ReadFile(pid, "task", strconv.Itoa(tid), "wchan")
 	return strings.TrimSpace(string(data)), err
 }
+
+// Children lists the children of the threads tids of process pid
+// (task/TID/children), in order, each once.
+func (p FS) Children(pid int, tids []int) []int {
+	var out []int
+	seen := map[int]bool{}
+	for _, tid := range tids {
+		data, err := p.ReadFile(pid, "task", strconv.Itoa(tid), "children")
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(data)) {
+			if c, err := strconv.Atoi(f); err == nil && !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
