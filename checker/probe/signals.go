@@ -43,13 +43,10 @@ func SIGHUP(ctx context.Context, t Target, want string, rl Reload, timeout time.
 			return check.Result(report.Error, "could not write the new configuration: "+err.Error(), "")
 		}
 	}
-	// whether a handler takes SIGHUP, as the signal is sent: the exit
-	// status of a process that is not our child is not visible
-	caught := false
-	if st, err := t.Proc.Status(t.ID.PID); err == nil {
-		caught = st.SigCgt.Has(syscall.SIGHUP)
-	}
-	if err := t.signal(syscall.SIGHUP); err != nil {
+	// the exit status of a process that is not our child is not visible:
+	// whether a handler took the signal tells how it ended
+	caught, err := t.sendCaught(syscall.SIGHUP)
+	if err != nil {
 		return refused(check, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -162,12 +159,8 @@ func SIGTERM(ctx context.Context, t Target, pf checker.PIDFile, timeout time.Dur
 	start := time.Now()
 	expected := fmt.Sprintf("exit within %s with status 0, pid file removed, lock released", timeout)
 	check := checker.Check("sigterm").Expected(expected).Since(start)
-	// whether a handler takes SIGTERM, as the signal is sent
-	caught := false
-	if st, err := t.Proc.Status(t.ID.PID); err == nil {
-		caught = st.SigCgt.Has(syscall.SIGTERM)
-	}
-	if err := t.signal(syscall.SIGTERM); err != nil {
+	caught, err := t.sendCaught(syscall.SIGTERM)
+	if err != nil {
 		return refused(check, err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, timeout)
@@ -240,6 +233,15 @@ func leftBehind(ctx context.Context, path string) (left, emptied bool) {
 		return !left
 	})
 	return left, emptied
+}
+
+// sendCaught sends sig and reports whether a handler took it, as /proc
+// showed just before it was sent.
+func (t Target) sendCaught(sig syscall.Signal) (caught bool, err error) {
+	if st, err := t.Proc.Status(t.ID.PID); err == nil {
+		caught = st.SigCgt.Has(sig)
+	}
+	return caught, t.signal(sig)
 }
 
 // termStuck says why a daemon still runs after SIGTERM, as /proc shows it
