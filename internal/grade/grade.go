@@ -64,7 +64,7 @@ func Grade(ctx context.Context, o Options) (*report.Report, Outcome, error) {
 	if err != nil || !st.IsDir() {
 		return nil, Graded, fmt.Errorf("%w: %s is not a directory", ErrBadSubmission, o.Submission)
 	}
-	g := &grader{o: o, lab: o.Lab, results: map[string]report.Check{}, timings: map[string]float64{}, start: start}
+	g := &grader{o: o, lab: o.Lab, results: map[string]report.Check{}, timings: map[string]float64{}, mains: map[int]bool{}, start: start}
 	outcome := g.run(ctx)
 	g.pending.Wait()
 	r := g.report(outcome)
@@ -90,7 +90,12 @@ type grader struct {
 	// pending is the work started in the background (a tear-down, a
 	// verification) that the run waits for before it returns.
 	pending sync.WaitGroup
-	// mu guards results and timings, which concurrent steps write.
+	// startCursor is the journal's position just before the unit started.
+	startCursor string
+	// mains are the pids systemd had as the unit's main process, of the
+	// unit's own cgroup: whose journal lines are the daemon's.
+	mains map[int]bool
+	// mu guards results, timings and mains, which concurrent steps write.
 	mu sync.Mutex
 }
 

@@ -72,11 +72,26 @@ func TestHostileLab07(t *testing.T) {
 	})
 }
 
+// TestHostileLab09: the hardened reference unit with one character more,
+// ExecStart=+…: systemd-analyze security --offline still counts the
+// sandboxing, but the daemon runs as root with every capability. It loses
+// hardening, as the unhardened unit does.
+func TestHostileLab09(t *testing.T) {
+	requireEngine(t)
+	unit := readFile(t, lab09+"mydaemon.service")
+	plus := strings.Replace(unit, "ExecStart=/", "ExecStart=+/", 1)
+	require.NotEqual(t, unit, plus)
+	runMatrix(t, "09", []mutation{
+		{"ExecStart=+ escapes the sandboxing", lab09ref.with(nil, map[string]string{"mydaemon.service": plus}), []string{"hardening"}},
+	})
+}
+
 // TestHostileLab05: the broken variant not-ready, whose launcher first
 // floods the journal (400 lines of 4 KB on stderr) to push systemd's
-// "Can't open PID file" line past what one read of the journal holds.
-// It loses unit-type as without the flood, and the journal check, which
-// the flood leaves no verdict to.
+// "Can't open PID file" line past what one read of the journal holds,
+// loses unit-type as without the flood, and the journal check, which the
+// flood leaves no verdict to. One whose daemon deletes the journal's
+// archived files loses unit-type: the gap is seen.
 func TestHostileLab05(t *testing.T) {
 	requireEngine(t)
 	const dir = "labs/05-forking-service/"
@@ -84,10 +99,17 @@ func TestHostileLab05(t *testing.T) {
 		"\t\tfor (int i = 0; i < 400; i++)\n\t\t\tfprintf(stderr, \"%d %s\\n\", i, junk);\n\t\tfflush(stderr);\n\t}\n"
 	src := strings.Replace(readFile(t, dir+"reference/mydaemon.c"), "\tstart_clean();\n", flood, 1)
 	require.Contains(t, src, "junk[4001]")
+	// the same variant, whose daemon deletes the journal's archived files
+	// once systemd has logged its line (journalctl --rotate, then rm)
+	vacuum := strings.Replace(readFile(t, dir+"reference/mydaemon.c"), "\tint lockfd = take_pidfile(pidfile);\n",
+		"\tint lockfd = take_pidfile(pidfile);\n\tif (system(\"/usr/bin/journalctl --rotate >/dev/null 2>&1; /bin/rm -f /run/log/journal/*@*.journal* /run/log/journal/*/*@*.journal*\") < 0)\n\t\t_exit(1);\n", 1)
+	require.Contains(t, vacuum, "journalctl --rotate")
+	notReady := map[string]string{"Makefile": dir + "broken/not-ready/Makefile"}
 	runMatrix(t, "05", []mutation{
 		{"the launcher floods the journal before systemd's line", reference(dir+"reference/", "mydaemon.service").with(
-			map[string]string{"Makefile": dir + "broken/not-ready/Makefile"}, map[string]string{"mydaemon.c": src}),
-			[]string{"journal", "unit-type"}},
+			notReady, map[string]string{"mydaemon.c": src}), []string{"journal", "unit-type"}},
+		{"the daemon deletes the journal's files after systemd's line", reference(dir+"reference/", "mydaemon.service").with(
+			notReady, map[string]string{"mydaemon.c": "#include <stdlib.h>\n" + vacuum}), []string{"unit-type"}},
 	})
 }
 

@@ -152,6 +152,22 @@ int main(void)
 }
 `)
 		}, Graded, []string{"reload", "sigdisp"}, "", nil},
+		// The daemon logs nothing and never reloads; the unit's helpers
+		// print for it: ExecStartPost= a start line, ExecReload= the
+		// evidence. Helpers are not the daemon: it loses journal and reload.
+		{"a unit whose helpers log for a silent daemon", func(t *testing.T, dir string) {
+			write(t, dir, "mydaemon.c", strings.ReplaceAll(readFile(t, lab04src), "fprintf(stderr, ", "if (0) fprintf(stderr, "))
+			write(t, dir, "mydaemon.service", strings.Replace(unit, "ExecReload=/bin/kill -HUP $MAINPID",
+				"ExecStartPost=/bin/echo mydaemon: started\nExecReload=/bin/sh -c '/bin/kill -HUP $MAINPID; echo mydaemon: reloaded'", 1))
+		}, Graded, []string{"journal", "reload"}, "", nil},
+		// Restart=no, and an ExecStopPost= that starts the unit again when
+		// it died of a signal: back within the limit, but not by a
+		// restart policy. It loses restart, as Restart=no alone does.
+		{"a unit that starts itself again from ExecStopPost", func(t *testing.T, dir string) {
+			write(t, dir, "mydaemon.c", readFile(t, lab04src))
+			write(t, dir, "mydaemon.service", strings.Replace(restartNo, "Restart=no",
+				"Restart=no\nExecStopPost=/bin/sh -c \"[ \\\"$$SERVICE_RESULT\\\" = signal ] && exec /usr/bin/systemctl --no-block start mydaemon.service; exit 0\"", 1))
+		}, Graded, []string{"restart"}, "", nil},
 		{"a unit that links to a host file", func(t *testing.T, dir string) {
 			write(t, dir, "mydaemon.c", readFile(t, lab04src))
 			require.NoError(t, os.Symlink(secret, filepath.Join(dir, "mydaemon.service")))

@@ -115,3 +115,24 @@ func TestStepsThatPanicStillGiveAResult(t *testing.T) {
 	r := g.report(NoInfra)
 	assert.Len(t, r.Checks, len(lab.Checks), "a complete result")
 }
+
+// TestNextEntry: journald's cursors count every entry (i=, hex) within one
+// sequence (s=); a gap is a journal that lost entries.
+func TestNextEntry(t *testing.T) {
+	const a = "s=92f8;i=39;b=967b;m=108191bd9d;t=661bb3909b3a7;x=9aed"
+	tests := []struct {
+		name string
+		b    string
+		next bool
+	}{
+		{name: "the next entry", b: "s=92f8;i=3a;b=967b;m=108191bed6;t=661bb3909b4e0;x=5939", next: true},
+		{name: "entries missing", b: "s=92f8;i=3e;b=967b;m=1081ac9b52;t=661bb3924915b;x=cd00"},
+		{name: "another sequence", b: "s=aaaa;i=3a;b=967b;m=1;t=1;x=1"},
+		{name: "not a cursor", b: "i=3a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.next, nextEntry(a, tt.b))
+		})
+	}
+}

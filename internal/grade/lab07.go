@@ -364,6 +364,10 @@ func (g *grader) sysvReload(ctx context.Context, quiet string, action func(strin
 		g.set("sysv-reload", report.Error, "could not read the journal: "+err.Error(), "")
 		return
 	}
+	if err := g.journalIntact(ctx, quiet); err != nil {
+		g.set("sysv-reload", report.Error, "could not read the journal: "+err.Error(), "")
+		return
+	}
 	if lied, _ := g.pidLogged(ctx, quiet, old.PID, evidence); lied {
 		g.set("sysv-reload", report.Fail, fmt.Sprintf("pid %d logged %q before any reload", old.PID, evidence),
 			fmt.Sprintf("log %q when, and only when, SIGHUP made the daemon re-read its configuration.", evidence))

@@ -268,6 +268,7 @@ var exposureRe = regexp.MustCompile(`Overall exposure level for \S+: ([0-9.]+)`)
 // the settings that must be neutralised for the service to run here.
 func (g *grader) exposure(ctx context.Context, service string) (neutral []string) {
 	data, err := g.sub.ReadFile(service, maxUnit)
+	var escapes []string
 	if err == nil {
 		u, _ := unitfile.Parse(service, bytes.NewReader(data))
 		if u != nil {
@@ -276,6 +277,7 @@ func (g *grader) exposure(ctx context.Context, service string) (neutral []string
 					neutral = append(neutral, k)
 				}
 			}
+			escapes = privilegedCommands(u)
 		}
 	}
 	res, err := g.read(ctx, 60*time.Second, "/usr/bin/systemd-analyze", "security", "--offline=yes", "--no-pager", "/etc/systemd/system/"+service)
@@ -289,6 +291,11 @@ func (g *grader) exposure(ctx context.Context, service string) (neutral []string
 		return neutral
 	}
 	score, _ := strconv.ParseFloat(m[1], 64)
+	if len(escapes) > 0 {
+		g.set("hardening", report.Fail, fmt.Sprintf("%s runs with full privileges, outside the sandboxing the unit declares (systemd-analyze security does not count it: exposure %.1f)", escapes[0], score),
+			"drop the + and ! prefixes: the whole service, every command of it, is what the sandboxing must cover.", escapes...)
+		return neutral
+	}
 	note := ""
 	if len(neutral) > 0 {
 		note = fmt.Sprintf("; %s=yes counted, but neutralised for the run (it cannot start in an unprivileged container)", strings.Join(neutral, "=yes, "))
@@ -301,6 +308,25 @@ func (g *grader) exposure(ctx context.Context, service string) (neutral []string
 	}
 	g.set("hardening", report.Pass, fmt.Sprintf("exposure %.1f (at most %.1f)%s", score, modernExposureMax, note), "")
 	return neutral
+}
+
+// execKeys are the settings whose values are command lines.
+var execKeys = []string{"ExecStartPre", "ExecStart", "ExecStartPost", "ExecReload", "ExecStop", "ExecStopPost", "ExecCondition"}
+
+// privilegedCommands lists the command lines systemd runs with full
+// privileges, whatever User=, capabilities and sandboxing say: the "+"
+// prefix, and "!"/"!!" (no user or group change).
+func privilegedCommands(u *unitfile.Unit) []string {
+	var out []string
+	for _, k := range execKeys {
+		for _, e := range u.Effective("Service", k) {
+			prefix := e.Value[:len(e.Value)-len(strings.TrimLeft(e.Value, "@-:+!|"))]
+			if strings.ContainsAny(prefix, "+!") {
+				out = append(out, k+"="+e.Value)
+			}
+		}
+	}
+	return out
 }
 
 func isTrue(v string) bool {

@@ -114,7 +114,13 @@ func (g *grader) show(ctx context.Context, props ...string) (p map[string]string
 	if err != nil {
 		return map[string]string{"why": "could not read the unit's state from systemd: " + err.Error()}, false
 	}
-	return sysd.ParseProps(res.Output), true
+	p = sysd.ParseProps(res.Output)
+	if ownMain(p) {
+		g.mu.Lock()
+		g.mains[mainPID(p)] = true
+		g.mu.Unlock()
+	}
+	return p, true
 }
 
 func mainPID(p map[string]string) int {
@@ -200,6 +206,8 @@ func (g *grader) enable(ctx context.Context) {
 // starts again, so the remaining steps grade the other properties.
 func (g *grader) startAndType(ctx context.Context) bool {
 	t := time.Now()
+	// the journal from here on must stay whole (journalIntact)
+	g.startCursor, _ = g.cursor(ctx)
 	p, ok := g.startUnit(ctx)
 	g.timing("start", t)
 	if !ok {
@@ -291,7 +299,11 @@ func (g *grader) judgeType(ctx context.Context, p map[string]string) {
 				"write your daemon's own pid (getpid() after the last fork) into the pid file.")
 			return
 		}
-		if n, err := g.countLines(ctx, "", "Can't open PID file", true); err != nil {
+		if err := g.journalIntact(ctx, g.startCursor); err != nil {
+			g.set("unit-type", report.Error, "could not read the journal: "+err.Error(), "")
+			return
+		}
+		if n, err := g.countLines(ctx, g.startCursor, "Can't open PID file", true); err != nil {
 			g.set("unit-type", report.Error, "could not read the journal: "+err.Error(), "")
 			return
 		} else if n > 0 {
@@ -446,6 +458,14 @@ func (g *grader) restart(ctx context.Context) {
 	down := usec(after["ActiveEnterTimestampMonotonic"]) - usec(after["ActiveExitTimestampMonotonic"])
 	observed := fmt.Sprintf("kill -9 %d: restarted as pid %d after %s by systemd's clock (Restart=%s, RestartSec=%s, NRestarts=%s)",
 		old, mainPID(after), down.Round(time.Millisecond), after["Restart"], usec(p["RestartUSec"]), after["NRestarts"])
+	before, _ := strconv.Atoi(p["NRestarts"])
+	if now, _ := strconv.Atoi(after["NRestarts"]); now <= before {
+		// back, but not by Restart=: an ExecStopPost= that starts the
+		// unit again (systemctl start) is no restart policy
+		g.set("restart", report.Fail, observed+": NRestarts did not grow, so systemd's Restart= did not bring it back",
+			"Restart=on-failure (or always) with a short RestartSec= brings a crashed daemon back.")
+		return
+	}
 	if down > limit {
 		g.set("restart", report.Fail, observed+fmt.Sprintf(": longer than the lab's %s", limit), fmt.Sprintf("use a short RestartSec= (at most %s).", limit))
 		return
@@ -473,12 +493,18 @@ func (g *grader) reload(ctx context.Context, quiet string) {
 			return
 		}
 	}
-	entries, err := g.journalEntries(ctx, before)
+	err := g.journalIntact(ctx, before)
+	var entries []journalEntry
+	if err == nil {
+		entries, err = g.journalEntries(ctx, before)
+	}
 	if err != nil {
 		g.set("reload", report.Error, "could not read the journal: "+err.Error(), "")
 		return
 	}
-	if n := count(entries, evidence, false); evidence != "" && n > 0 {
+	// any process of the unit: no helper runs here, and a line from one
+	// would be as much a lie
+	if n := count(entries, evidence, journalEntry.fromDaemon); evidence != "" && n > 0 {
 		g.set("reload", report.Fail, fmt.Sprintf("the daemon logged %q %d time(s) without being reloaded", evidence, n),
 			fmt.Sprintf("log %q when, and only when, SIGHUP made you re-read the configuration.", evidence))
 		return
@@ -557,6 +583,7 @@ func (e journalEntry) fromDaemon() bool { return e.PID != "1" && e.Identifier !=
 
 var (
 	errJournal    = errors.New("journalctl could not run")
+	errJournalGap = errors.New("entries of the journal are missing since the grader's mark: its files were deleted")
 	errJournalCut = fmt.Errorf("the unit logged more than %d MiB to read at once", journalCap>>20)
 )
 
@@ -621,11 +648,59 @@ func (g *grader) cursor(ctx context.Context) (string, error) {
 	return e.Cursor, nil
 }
 
+// journalIntact checks that nothing after cursor was taken out of the
+// journal: root in the container may delete journal files (journalctl
+// --rotate, then rm), and a line it took out must not read as "not found".
+// The first entry after the cursor must be the very next one: journald's
+// cursors count every entry (i=) within one sequence (s=).
+func (g *grader) journalIntact(ctx context.Context, cursor string) error {
+	if cursor == "" {
+		return errJournal
+	}
+	out, err := g.journalctl(ctx, 10*time.Second, "--after-cursor="+cursor, "-n", "1", "--output-fields=__CURSOR")
+	if err != nil {
+		return err
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(out), "\n")
+	if line == "" {
+		return nil // nothing logged since
+	}
+	var e journalEntry
+	if json.Unmarshal([]byte(line), &e) != nil || !nextEntry(cursor, e.Cursor) {
+		return errJournalGap
+	}
+	return nil
+}
+
+// nextEntry reports whether journal cursor b names the entry right after a.
+func nextEntry(a, b string) bool {
+	seqA, idA, okA := cursorSeq(a)
+	seqB, idB, okB := cursorSeq(b)
+	return okA && okB && seqA == seqB && idB == idA+1
+}
+
+// cursorSeq reads the sequence id (s=) and the entry number (i=, hex) of
+// a journal cursor.
+func cursorSeq(c string) (seq string, i uint64, ok bool) {
+	var hasI bool
+	for _, f := range strings.Split(c, ";") {
+		k, v, _ := strings.Cut(f, "=")
+		switch k {
+		case "s":
+			seq = v
+		case "i":
+			n, err := strconv.ParseUint(v, 16, 64)
+			i, hasI = n, err == nil
+		}
+	}
+	return seq, i, seq != "" && hasI
+}
+
 // countLines counts the unit's journal lines after cursor containing text:
 // systemd's own lines about the unit when bySystemd, else the daemon's.
-func (g *grader) countLines(ctx context.Context, after, text string, bySystemd bool) (int, error) {
+func (g *grader) countLines(ctx context.Context, after, text string, systemd bool) (int, error) {
 	read := g.journalEntries
-	if bySystemd {
+	if systemd {
 		// PID 1's own lines about the unit: what the daemon floods the
 		// journal with is not even read.
 		read = func(ctx context.Context, after string) ([]journalEntry, error) {
@@ -633,17 +708,35 @@ func (g *grader) countLines(ctx context.Context, after, text string, bySystemd b
 		}
 	}
 	entries, err := read(ctx, after)
-	return count(entries, text, bySystemd), err
+	from := g.fromMain
+	if systemd {
+		from = bySystemd
+	}
+	return count(entries, text, from), err
 }
 
-func count(entries []journalEntry, text string, bySystemd bool) int {
+// count counts the entries from whom containing text.
+func count(entries []journalEntry, text string, from func(journalEntry) bool) int {
 	n := 0
 	for _, e := range entries {
-		if e.fromDaemon() != bySystemd && strings.Contains(e.text(), text) {
+		if from(e) && strings.Contains(e.text(), text) {
 			n++
 		}
 	}
 	return n
+}
+
+func bySystemd(e journalEntry) bool { return !e.fromDaemon() }
+
+// fromMain tells the daemon's own lines: from a process systemd had as
+// the unit's main process. The unit's helpers (ExecReload=, ExecStartPost=
+// running echo) log under the unit with pids of their own, and earn the
+// daemon nothing.
+func (g *grader) fromMain(e journalEntry) bool {
+	pid, err := strconv.Atoi(e.PID)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return err == nil && g.mains[pid]
 }
 
 func (g *grader) journal(ctx context.Context) {
@@ -654,7 +747,7 @@ func (g *grader) journal(ctx context.Context) {
 		entries, err = g.journalEntries(ctx, "")
 		ids = map[string]int{}
 		for _, e := range entries {
-			if e.fromDaemon() && e.Identifier != "" {
+			if g.fromMain(e) && e.Identifier != "" {
 				ids[e.Identifier]++
 			}
 		}
