@@ -96,7 +96,7 @@ func readPIDFile(fs procfs.FS, given string, s *Snapshot) PIDFile {
 				case !pf.Exists:
 				case pf.PID == s.PID:
 					return pf
-				case stale.Path == "" && (pf.PID == 0 || !running(fs, pf.PID)):
+				case stale.Path == "" && (pf.PID == 0 || !Running(fs, pf.PID)):
 					stale = pf
 				}
 			}

@@ -280,8 +280,8 @@ func readAncestors(fs procfs.FS, ppid int) []Relative {
 	return out
 }
 
-// running reports whether pid names a running (not zombie) process.
-func running(fs procfs.FS, pid int) bool {
+// Running reports whether pid names a running (not zombie) process.
+func Running(fs procfs.FS, pid int) bool {
 	st, err := fs.Stat(pid)
 	return err == nil && !st.IsZombie()
 }
@@ -292,7 +292,7 @@ func liveness(fs procfs.FS, s *Snapshot) map[int]bool {
 	live := map[int]bool{}
 	look := func(pid int) {
 		if _, done := live[pid]; !done && pid > 0 {
-			live[pid] = running(fs, pid)
+			live[pid] = Running(fs, pid)
 		}
 	}
 	look(s.PIDFile.PID)

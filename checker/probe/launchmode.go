@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/daemonlab/daemonlab/checker"
@@ -270,7 +269,7 @@ func (l *launchRun) judgeReady(first start, at pidFileAt, daemon int) report.Che
 		return failed.Result(report.Fail, fmt.Sprintf("the launcher ended with %s and left no daemon running", e), "exit 0 when the daemon started, non-zero with a message when it could not.")
 	case !e.Success():
 		return failed.Result(report.Fail, fmt.Sprintf("the launcher ended with %s, yet a daemon (pid %d) runs", e, daemon), "exit 0 when the daemon started, non-zero with a message when it could not.")
-	case daemon == 0 && at.exists && at.err == nil && at.pid > 0 && syscall.Kill(at.pid, 0) != syscall.ESRCH:
+	case daemon == 0 && at.exists && at.err == nil && at.pid > 0 && checker.Running(l.fs, at.pid):
 		// apache2ctl start asks systemd, whose apache2 writes the pid file
 		return failed.Result(report.Fail, fmt.Sprintf("the launcher exited 0 and %s names pid %d, a live process that is not of this run: the launcher handed the daemon to someone else (a service manager?), so there is no daemon here to judge", pidfile, at.pid),
 			"check the daemon itself: run its program in the foreground-less way it daemonises (not a wrapper that asks systemctl), or attach to it with --pid.")

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/daemonlab/daemonlab/checker"
@@ -351,7 +350,7 @@ func launchMode(ctx context.Context, o *Options, fs procfs.FS, prof checker.Prof
 	if err := sess.Close(); err != nil {
 		r.Errors = append(r.Errors, "clean-up: "+err.Error())
 	}
-	if created && !namesLiveProcess(prof.PIDFile) {
+	if created && !namesLiveProcess(fs, prof.PIDFile) {
 		if err := os.Remove(prof.PIDFile); err != nil && !os.IsNotExist(err) {
 			r.Errors = append(r.Errors, "clean-up: "+err.Error())
 		}
@@ -370,17 +369,13 @@ func inRunDir(dir, path string) string {
 
 // namesLiveProcess reports whether the pid file names a process that is
 // alive (the run's are all gone when it is asked).
-func namesLiveProcess(path string) bool {
+func namesLiveProcess(fs procfs.FS, path string) bool {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return false
 	}
 	pid, err := checker.ParsePID(raw)
-	if err != nil || pid <= 0 {
-		return false
-	}
-	err = syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	return err == nil && pid > 0 && checker.Running(fs, pid)
 }
 
 func exists(path string) bool {
